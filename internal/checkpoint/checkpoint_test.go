@@ -1,0 +1,236 @@
+package checkpoint_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
+	_ "modernc.org/sqlite"
+)
+
+func MustOpen(tb testing.TB, path string) *checkpoint.Store {
+	tb.Helper()
+	s, err := checkpoint.Open(context.Background(), path, checkpoint.Options{
+		Now: func() time.Time { return time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("creates a private WAL database", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cp.db")
+		MustOpen(t, path)
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("mode = %o, want 600", mode)
+		}
+	})
+	t.Run("reopens and keeps data", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cp.db")
+		s := MustOpen(t, path)
+		ctx := context.Background()
+		if err := s.Record(ctx, 1, []checkpoint.Outcome{{ExternalUserID: "u1", State: checkpoint.Created, ContentHash: []byte{1}, UserID: "p-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s2 := MustOpen(t, path)
+		got, err := s2.Lookup(ctx, []string{"u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["u1"].State != checkpoint.Created || got["u1"].UserID != "p-1" {
+			t.Errorf("after reopen: %+v", got["u1"])
+		}
+	})
+	t.Run("refuses another program's database", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "other.db")
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`CREATE TABLE t (x)`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		_, err = checkpoint.Open(context.Background(), path, checkpoint.Options{})
+		if !errors.Is(err, checkpoint.ErrNotCheckpoint) {
+			t.Fatalf("err = %v, want ErrNotCheckpoint", err)
+		}
+	})
+	t.Run("refuses a file that is not SQLite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "users.csv")
+		if err := os.WriteFile(path, []byte(strings.Repeat("externalUserId,email\n", 200)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := checkpoint.Open(context.Background(), path, checkpoint.Options{}); err == nil {
+			t.Fatal("opened a CSV file as a checkpoint")
+		}
+	})
+	t.Run("read-only open of a missing file fails", func(t *testing.T) {
+		_, err := checkpoint.Open(context.Background(), filepath.Join(t.TempDir(), "none.db"), checkpoint.Options{ReadOnly: true})
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("err = %v, want not exist", err)
+		}
+	})
+}
+
+func TestLedger(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, filepath.Join(t.TempDir(), "cp.db"))
+
+	marks := []checkpoint.Mark{
+		{ExternalUserID: "a", ContentHash: []byte("ha"), Line: 2, RowData: []byte(`{"email":"a@x.pl"}`)},
+		{ExternalUserID: "b", ContentHash: []byte("hb"), Line: 3, RowData: []byte(`{"email":"b@x.pl"}`)},
+		{ExternalUserID: "c", ContentHash: []byte("hc"), Line: 4, RowData: []byte(`{"email":"c@x.pl"}`)},
+	}
+	if err := s.MarkInFlight(ctx, 7, marks); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Lookup(ctx, []string{"a", "b", "c", "never"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got["a"].State != checkpoint.InFlight || string(got["b"].ContentHash) != "hb" {
+		t.Fatalf("after marks: %+v", got)
+	}
+
+	outcomes := []checkpoint.Outcome{
+		{ExternalUserID: "a", State: checkpoint.Created, ContentHash: []byte("ha"), UserID: "p-a",
+			Balances: map[string]string{"eth": "b-1", "eur": "b-2"}, Line: 2, Attempts: 1, RowData: []byte(`{"email":"a@x.pl"}`)},
+		{ExternalUserID: "b", State: checkpoint.Rejected, ContentHash: []byte("hb"), Line: 3, Attempts: 1,
+			ErrorCode: "P403", ErrorMessage: "email must be an email", RowData: []byte(`{"email":"b@x.pl"}`)},
+		{ExternalUserID: "c", State: checkpoint.Failed, ContentHash: []byte("hc"), Line: 4, Attempts: 5,
+			ErrorCode: "P501", ErrorMessage: "unavailable", RowData: []byte(`{"email":"c@x.pl"}`)},
+	}
+	if err := s.Record(ctx, 7, outcomes); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("succeeded rows drop personal data and errors", func(t *testing.T) {
+		var entries []checkpoint.Entry
+		if err := s.Scan(ctx, checkpoint.Filter{}, func(e checkpoint.Entry) error {
+			entries = append(entries, e)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 3 {
+			t.Fatalf("got %d entries", len(entries))
+		}
+		a := entries[0]
+		if a.ExternalUserID != "a" || a.RowData != nil || a.ErrorCode != "" || a.UserID != "p-a" || a.Balances["eth"] != "b-1" {
+			t.Errorf("created row: %+v", a)
+		}
+		b := entries[1]
+		if b.RowData["email"] != "b@x.pl" || b.ErrorCode != "P403" {
+			t.Errorf("rejected row keeps its data and error: %+v", b)
+		}
+	})
+
+	t.Run("a success is never downgraded", func(t *testing.T) {
+		if err := s.Record(ctx, 8, []checkpoint.Outcome{{ExternalUserID: "a", State: checkpoint.Failed, ContentHash: []byte("ha2"), ErrorCode: "P500"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Lookup(ctx, []string{"a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["a"].State != checkpoint.Created {
+			t.Errorf("state = %s, want created", got["a"].State)
+		}
+	})
+
+	t.Run("exists keeps a userId recovered earlier", func(t *testing.T) {
+		if err := s.Record(ctx, 8, []checkpoint.Outcome{{ExternalUserID: "c", State: checkpoint.Exists, ContentHash: []byte("hc")}}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Lookup(ctx, []string{"c"})
+		if got["c"].State != checkpoint.Exists || got["c"].ErrorCode != "" {
+			t.Errorf("c = %+v", got["c"])
+		}
+	})
+
+	t.Run("counts and filters", func(t *testing.T) {
+		if err := s.SetChanged(ctx, map[string]bool{"a": true}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Total != 3 || c.ByState[checkpoint.Created] != 1 || c.ByState[checkpoint.Exists] != 1 || c.ByState[checkpoint.Rejected] != 1 || c.Changed != 1 {
+			t.Errorf("counts = %+v", c)
+		}
+		var ids []string
+		if err := s.Scan(ctx, checkpoint.Filter{ChangedOnly: true}, func(e checkpoint.Entry) error {
+			ids = append(ids, e.ExternalUserID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(ids, ",") != "a" {
+			t.Errorf("changed rows = %v", ids)
+		}
+		ids = nil
+		if err := s.Scan(ctx, checkpoint.Filter{States: []checkpoint.State{checkpoint.Rejected, checkpoint.Exists}}, func(e checkpoint.Entry) error {
+			ids = append(ids, e.ExternalUserID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(ids, ",") != "b,c" {
+			t.Errorf("rejected+exists rows = %v", ids)
+		}
+		top, err := s.TopErrors(ctx, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(top) != 1 || top[0].Code != "P403" || top[0].Count != 1 {
+			t.Errorf("top errors = %+v", top)
+		}
+	})
+
+	t.Run("runs", func(t *testing.T) {
+		id, err := s.BeginRun(ctx, "run", "users.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRun(ctx, id, 1, "abc", []byte(`{"rows":3}`)); err != nil {
+			t.Fatal(err)
+		}
+		runs, err := s.Runs(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 1 || runs[0].ID != id || *runs[0].ExitCode != 1 || runs[0].InputSHA256 != "abc" || string(runs[0].Summary) != `{"rows":3}` {
+			t.Errorf("runs = %+v", runs)
+		}
+	})
+}
+
+func TestReadOnlyDoesNotWrite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cp.db")
+	MustOpen(t, path).Close()
+	ro, err := checkpoint.Open(ctx, path, checkpoint.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Record(ctx, 1, []checkpoint.Outcome{{ExternalUserID: "x", State: checkpoint.Created, ContentHash: []byte{1}}}); err == nil {
+		t.Fatal("a read-only store accepted a write")
+	}
+}

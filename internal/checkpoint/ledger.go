@@ -1,0 +1,345 @@
+package checkpoint
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Known is what the ledger holds about a row, as a rerun needs it.
+type Known struct {
+	State        State
+	ContentHash  []byte
+	Changed      bool
+	UserID       string
+	ErrorCode    string
+	ErrorMessage string
+	Attempts     int
+}
+
+// Lookup returns the ledger entries of the given externalUserIds; ids the
+// ledger has never seen are absent from the map.
+func (s *Store) Lookup(ctx context.Context, ids []string) (map[string]Known, error) {
+	found := make(map[string]Known, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up rows: %w", err)
+	}
+	rows, err := s.lookup.QueryContext(ctx, string(arg))
+	if err != nil {
+		return nil, fmt.Errorf("look up rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, state             string
+			k                     Known
+			userID, code, message sql.NullString
+		)
+		if err := rows.Scan(&id, &state, &k.ContentHash, &k.Changed, &userID, &code, &message, &k.Attempts); err != nil {
+			return nil, fmt.Errorf("look up rows: %w", err)
+		}
+		k.State = State(state)
+		k.UserID, k.ErrorCode, k.ErrorMessage = userID.String, code.String, message.String
+		found[id] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up rows: %w", err)
+	}
+	return found, nil
+}
+
+// Mark is a row about to be sent.
+type Mark struct {
+	ExternalUserID string
+	ContentHash    []byte
+	Line           int
+	RowData        []byte // JSON object of the request fields, for reruns and reports
+}
+
+// MarkInFlight records, in one transaction, that the rows' requests are
+// about to leave. It returns only once the marks are committed.
+func (s *Store) MarkInFlight(ctx context.Context, runID int64, marks []Mark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	now := s.millis()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO users (external_user_id, state, content_hash, line, run_id, row_data, first_seen_at, updated_at)
+			VALUES (?1, 'in_flight', ?2, ?3, ?4, ?5, ?6, ?6)
+			ON CONFLICT (external_user_id) DO UPDATE SET
+				state = 'in_flight', content_hash = ?2, changed = 0, line = ?3, run_id = ?4,
+				row_data = ?5, updated_at = ?6`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, m := range marks {
+			if _, err := stmt.ExecContext(ctx, m.ExternalUserID, m.ContentHash, m.Line, runID, nullBytes(m.RowData), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d rows in flight: %w", len(marks), err)
+	}
+	return nil
+}
+
+// Outcome is a row's final state in one run.
+type Outcome struct {
+	ExternalUserID string
+	State          State
+	ContentHash    []byte
+	UserID         string            // created/exists, when known
+	Balances       map[string]string // currency -> balance id, created rows
+	Line           int
+	ErrorCode      string
+	ErrorMessage   string
+	Attempts       int
+	RowData        []byte // kept only for rows that did not succeed
+}
+
+// Record writes outcomes in one transaction. A succeeded row loses its
+// personal data (row_data) and its error; a succeeded row already in the
+// ledger is never downgraded by a later failure for the same user.
+func (s *Store) Record(ctx context.Context, runID int64, outcomes []Outcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	now := s.millis()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO users (external_user_id, state, content_hash, user_id, balances, line, run_id,
+			                   error_code, error_message, attempts, row_data, first_seen_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+			ON CONFLICT (external_user_id) DO UPDATE SET
+				state = ?2, content_hash = ?3, changed = 0,
+				user_id = coalesce(?4, user_id), balances = coalesce(?5, balances),
+				line = ?6, run_id = ?7, error_code = ?8, error_message = ?9,
+				attempts = ?10, row_data = ?11, updated_at = ?12
+			WHERE users.state NOT IN ('created', 'exists') OR ?2 IN ('created', 'exists')`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, o := range outcomes {
+			var balances, rowData, code, message any
+			if len(o.Balances) > 0 {
+				b, err := json.Marshal(o.Balances)
+				if err != nil {
+					return err
+				}
+				balances = string(b)
+			}
+			if !o.State.Succeeded() {
+				rowData = nullBytes(o.RowData)
+				code, message = nullString(o.ErrorCode), nullString(o.ErrorMessage)
+			}
+			if _, err := stmt.ExecContext(ctx, o.ExternalUserID, string(o.State), o.ContentHash,
+				nullString(o.UserID), balances, o.Line, runID, code, message, o.Attempts, rowData, now); err != nil {
+				return fmt.Errorf("row %s: %w", o.ExternalUserID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %d outcomes: %w", len(outcomes), err)
+	}
+	return nil
+}
+
+// SetChanged sets or clears the "changed" flag of succeeded rows: a row seen
+// again with content other than what was created.
+func (s *Store) SetChanged(ctx context.Context, changed map[string]bool) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	now := s.millis()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for id, flag := range changed {
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE users SET changed = ?1, updated_at = ?2 WHERE external_user_id = ?3`, flag, now, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("flag changed rows: %w", err)
+	}
+	return nil
+}
+
+// Entry is a full ledger row, as status and export read it.
+type Entry struct {
+	ExternalUserID string
+	State          State
+	Changed        bool
+	UserID         string
+	Balances       map[string]string
+	Line           int
+	RunID          int64
+	ErrorCode      string
+	ErrorMessage   string
+	Attempts       int
+	RowData        map[string]string
+	FirstSeen      time.Time
+	Updated        time.Time
+}
+
+// Filter selects ledger rows for Scan.
+type Filter struct {
+	States      []State // empty: every state
+	ChangedOnly bool
+}
+
+// Scan calls fn for every ledger row matching f, ordered by externalUserId.
+// fn must not call the Store's write methods.
+func (s *Store) Scan(ctx context.Context, f Filter, fn func(Entry) error) error {
+	q := `SELECT external_user_id, state, changed, user_id, balances, line, run_id, error_code,
+	             error_message, attempts, row_data, first_seen_at, updated_at
+	      FROM users WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1))) AND (?2 = 0 OR changed = 1)
+	      ORDER BY external_user_id`
+	states, err := json.Marshal(stateNames(f.States))
+	if err != nil {
+		return fmt.Errorf("scan checkpoint: %w", err)
+	}
+	rows, err := s.reader.QueryContext(ctx, q, string(states), f.ChangedOnly)
+	if err != nil {
+		return fmt.Errorf("scan checkpoint: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			e                                    Entry
+			state                                string
+			userID, balances, code, msg, rowData sql.NullString
+			line, runID                          sql.NullInt64
+			firstSeen, updated                   sql.NullInt64
+		)
+		if err := rows.Scan(&e.ExternalUserID, &state, &e.Changed, &userID, &balances, &line, &runID,
+			&code, &msg, &e.Attempts, &rowData, &firstSeen, &updated); err != nil {
+			return fmt.Errorf("scan checkpoint: %w", err)
+		}
+		e.State = State(state)
+		e.UserID, e.ErrorCode, e.ErrorMessage = userID.String, code.String, msg.String
+		e.Line, e.RunID = int(line.Int64), runID.Int64
+		e.FirstSeen, e.Updated = fromMillis(firstSeen), fromMillis(updated)
+		if balances.Valid {
+			if err := json.Unmarshal([]byte(balances.String), &e.Balances); err != nil {
+				return fmt.Errorf("scan checkpoint: balances of %s: %w", e.ExternalUserID, err)
+			}
+		}
+		if rowData.Valid {
+			if err := json.Unmarshal([]byte(rowData.String), &e.RowData); err != nil {
+				return fmt.Errorf("scan checkpoint: row data of %s: %w", e.ExternalUserID, err)
+			}
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan checkpoint: %w", err)
+	}
+	return nil
+}
+
+func stateNames(states []State) []string {
+	names := make([]string, len(states))
+	for i, s := range states {
+		names[i] = string(s)
+	}
+	return names
+}
+
+// Counts is the number of ledger rows per state.
+type Counts struct {
+	ByState map[State]int
+	Changed int
+	Total   int
+}
+
+// Count returns the number of ledger rows per state.
+func (s *Store) Count(ctx context.Context) (Counts, error) {
+	c := Counts{ByState: make(map[State]int, len(States))}
+	rows, err := s.reader.QueryContext(ctx, `SELECT state, count(*), sum(changed) FROM users GROUP BY state`)
+	if err != nil {
+		return c, fmt.Errorf("count checkpoint rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			state      string
+			n, changed int
+		)
+		if err := rows.Scan(&state, &n, &changed); err != nil {
+			return c, fmt.Errorf("count checkpoint rows: %w", err)
+		}
+		c.ByState[State(state)] = n
+		c.Changed += changed
+		c.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("count checkpoint rows: %w", err)
+	}
+	return c, nil
+}
+
+// ErrorCount is how many rows of a state carry an error code.
+type ErrorCount struct {
+	State State
+	Code  string
+	Count int
+}
+
+// TopErrors returns the most common error codes among rows that did not
+// succeed, most frequent first.
+func (s *Store) TopErrors(ctx context.Context, limit int) ([]ErrorCount, error) {
+	rows, err := s.reader.QueryContext(ctx, `
+		SELECT state, coalesce(error_code, ''), count(*) AS n FROM users
+		WHERE state NOT IN ('created', 'exists')
+		GROUP BY state, error_code ORDER BY n DESC, state, error_code LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("count errors: %w", err)
+	}
+	defer rows.Close()
+	var out []ErrorCount
+	for rows.Next() {
+		var (
+			e     ErrorCount
+			state string
+		)
+		if err := rows.Scan(&state, &e.Code, &e.Count); err != nil {
+			return nil, fmt.Errorf("count errors: %w", err)
+		}
+		e.State = State(state)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count errors: %w", err)
+	}
+	return out, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

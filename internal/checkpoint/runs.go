@@ -1,0 +1,86 @@
+package checkpoint
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Run is one invocation of the importer against this checkpoint.
+type Run struct {
+	ID          int64
+	Command     string
+	Input       string
+	InputSHA256 string
+	Started     time.Time
+	Finished    time.Time // zero while running or after a crash
+	ExitCode    *int
+	Summary     json.RawMessage
+}
+
+// BeginRun records the start of a run and returns its id.
+func (s *Store) BeginRun(ctx context.Context, command, input string) (int64, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO runs (command, input, started_at) VALUES (?, ?, ?) RETURNING id`,
+			command, nullString(input), s.millis()).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record run start: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of a run: its exit code, the input's SHA-256
+// and its JSON summary.
+func (s *Store) FinishRun(ctx context.Context, id int64, exitCode int, inputSHA256 string, summary []byte) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`UPDATE runs SET finished_at = ?, exit_code = ?, input_sha256 = ?, summary = ? WHERE id = ?`,
+			s.millis(), exitCode, nullString(inputSHA256), nullBytes(summary), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record run end: %w", err)
+	}
+	return nil
+}
+
+// Runs returns the last runs, newest first.
+func (s *Store) Runs(ctx context.Context, limit int) ([]Run, error) {
+	rows, err := s.reader.QueryContext(ctx, `
+		SELECT id, command, input, input_sha256, started_at, finished_at, exit_code, summary
+		FROM runs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var (
+			r                       Run
+			input, sha, summary     sql.NullString
+			started, finished, code sql.NullInt64
+		)
+		if err := rows.Scan(&r.ID, &r.Command, &input, &sha, &started, &finished, &code, &summary); err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		r.Input, r.InputSHA256 = input.String, sha.String
+		r.Started, r.Finished = fromMillis(started), fromMillis(finished)
+		if code.Valid {
+			c := int(code.Int64)
+			r.ExitCode = &c
+		}
+		if summary.Valid {
+			r.Summary = json.RawMessage(summary.String)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return out, nil
+}
