@@ -1,0 +1,148 @@
+package ratelimit
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultPause is how long every worker waits after a 429 without a usable
+// Retry-After header.
+const DefaultPause = time.Second
+
+// Config sets up a Limiter.
+type Config struct {
+	// Rate is the target in requests per second; 0 or less means unlimited.
+	Rate float64
+	// Burst is how many requests may leave at once; at least 1.
+	Burst int
+	// Floor is the lowest rate a run of 429s can push the limiter down to;
+	// 0 means a twentieth of Rate, at least 0.1/s.
+	Floor float64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Limiter is the one pacer shared by every worker of a run. Every attempt,
+// retries included, waits for a token. It is safe for concurrent use.
+type Limiter struct {
+	bucket *rate.Limiter
+	target float64 // 0: unlimited
+	floor  float64
+	now    func() time.Time
+
+	mu        sync.Mutex
+	current   float64
+	good      int       // good responses since the last change of rate
+	notBefore time.Time // shared pause after a 429
+	throttled int64
+	paused    time.Duration
+}
+
+// New returns a Limiter for cfg.
+func New(cfg Config) *Limiter {
+	l := &Limiter{now: cfg.Now}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	burst := max(cfg.Burst, 1)
+	if cfg.Rate <= 0 {
+		l.bucket = rate.NewLimiter(rate.Inf, burst)
+		return l
+	}
+	l.target, l.current = cfg.Rate, cfg.Rate
+	l.floor = cfg.Floor
+	if l.floor <= 0 {
+		l.floor = math.Max(cfg.Rate/20, 0.1)
+	}
+	l.floor = math.Min(l.floor, cfg.Rate)
+	l.bucket = rate.NewLimiter(rate.Limit(cfg.Rate), burst)
+	return l
+}
+
+// Wait blocks until the shared pause (if any) is over and a token is
+// available, or ctx is done.
+func (l *Limiter) Wait(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		d := l.notBefore.Sub(l.now())
+		l.mu.Unlock()
+		if d <= 0 {
+			break
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return l.bucket.Wait(ctx)
+}
+
+// Throttled tells the limiter the API answered 429. Every worker pauses for
+// retryAfter (DefaultPause when it is zero or negative) and, for a finite
+// target, the rate is cut by DecreaseFactor down to the floor.
+func (l *Limiter) Throttled(retryAfter time.Duration) {
+	if retryAfter <= 0 {
+		retryAfter = DefaultPause
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.throttled++
+	now := l.now()
+	until := now.Add(retryAfter)
+	if until.After(l.notBefore) {
+		from := now
+		if l.notBefore.After(now) {
+			from = l.notBefore
+		}
+		l.paused += until.Sub(from)
+		l.notBefore = until
+	}
+	if l.target > 0 {
+		l.setRate(Decrease(l.current, l.floor))
+	}
+}
+
+// Succeeded tells the limiter a response was not throttled. After about a
+// second's worth of good responses the rate climbs back towards the target.
+func (l *Limiter) Succeeded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.target == 0 || l.current >= l.target {
+		return
+	}
+	l.good++
+	if float64(l.good) >= l.current {
+		l.setRate(Increase(l.current, l.target))
+	}
+}
+
+// setRate changes the bucket's rate; l.mu must be held.
+func (l *Limiter) setRate(r float64) {
+	l.good = 0
+	if r == l.current {
+		return
+	}
+	l.current = r
+	l.bucket.SetLimit(rate.Limit(r))
+}
+
+// Stats is what the limiter did during a run.
+type Stats struct {
+	Throttled int64         // 429 answers reported
+	Paused    time.Duration // wall time every worker spent paused by Retry-After
+	Rate      float64       // current rate; 0 means unlimited
+}
+
+// Stats returns the limiter's counters.
+func (l *Limiter) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Stats{Throttled: l.throttled, Paused: l.paused, Rate: l.current}
+}

@@ -1,0 +1,94 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/p100/p100-importer/internal/ratelimit"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestLimiterSlowsDownAndRecovers(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	l := ratelimit.New(ratelimit.Config{Rate: 100, Burst: 10, Now: clock.Now})
+
+	l.Throttled(2 * time.Second)
+	if got := l.Stats().Rate; got != 50 {
+		t.Fatalf("rate after one 429 = %v, want 50", got)
+	}
+	for range 10 {
+		l.Throttled(0)
+	}
+	if got := l.Stats().Rate; got != 5 {
+		t.Fatalf("rate after many 429s = %v, want the floor 5", got)
+	}
+	// Enough good responses climb back to the target, never past it.
+	for range 10_000 {
+		l.Succeeded()
+	}
+	st := l.Stats()
+	if st.Rate != 100 {
+		t.Errorf("rate after recovery = %v, want 100", st.Rate)
+	}
+	if st.Throttled != 11 {
+		t.Errorf("throttled = %d, want 11", st.Throttled)
+	}
+	// Overlapping pauses count once: 2 s, then 1 s pauses that ended inside it.
+	if st.Paused != 2*time.Second {
+		t.Errorf("paused = %v, want 2s", st.Paused)
+	}
+}
+
+func TestLimiterPauseBlocksEveryWaiter(t *testing.T) {
+	l := ratelimit.New(ratelimit.Config{Rate: 1000, Burst: 100})
+	l.Throttled(300 * time.Millisecond)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Wait(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("waiters passed after %v, before the 300ms pause ended", waited)
+	}
+}
+
+func TestLimiterWaitHonoursCancel(t *testing.T) {
+	l := ratelimit.New(ratelimit.Config{Rate: 10, Burst: 1})
+	l.Throttled(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait = %v, want deadline exceeded", err)
+	}
+}
+
+func TestUnlimitedOnlyPauses(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	l := ratelimit.New(ratelimit.Config{Rate: 0, Now: clock.Now})
+	l.Throttled(time.Second)
+	st := l.Stats()
+	if st.Rate != 0 || st.Throttled != 1 || st.Paused != time.Second {
+		t.Errorf("stats = %+v", st)
+	}
+}
