@@ -343,3 +343,26 @@ func nullBytes(b []byte) any {
 	}
 	return string(b)
 }
+
+// Currencies returns the currencies of every balance id the ledger holds,
+// sorted.
+func (s *Store) Currencies(ctx context.Context) ([]string, error) {
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT DISTINCT j.key FROM users, json_each(users.balances) AS j WHERE users.balances IS NOT NULL ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("list currencies: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("list currencies: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list currencies: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,31 @@
+// Command importer migrates a partner's users into the P100 Partner API
+// from CSV files, recording every row's outcome in a SQLite checkpoint so
+// that an interrupted or failed migration is simply run again.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "importer: %v: stopping: no new rows, finishing requests already sent (send it again to exit at once)\n", sig)
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "importer: second signal: exiting now; the checkpoint stays consistent, rerun to carry on")
+		os.Exit(ExitInterrupted)
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(err))
+}

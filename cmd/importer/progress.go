@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// statusEvery is how often a status line is logged when there is no bar.
+const statusEvery = 10 * time.Second
+
+// progress shows how a run advances: a bar on a terminal, a status line
+// every statusEvery otherwise (cron), or nothing.
+type progress struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	total int64
+	log   bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// newProgress picks the display: mode is auto, bar, log or none.
+func newProgress(w io.Writer, mode string, total int64, quiet bool) *progress {
+	p := &progress{w: w, total: total, stop: make(chan struct{})}
+	if quiet {
+		mode = "none"
+	}
+	if mode == "auto" {
+		mode = "log"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			mode = "bar"
+		}
+	}
+	switch mode {
+	case "bar":
+		max := total
+		if max < 0 {
+			max = -1 // spinner
+		}
+		p.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetDescription("importing"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		)
+	case "log":
+		p.log = true
+	}
+	return p
+}
+
+// start begins the periodic status line, reading done rows from done.
+func (p *progress) start(done func() int64) {
+	if !p.log {
+		return
+	}
+	began := time.Now()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(statusEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				n := done()
+				rate := float64(n) / time.Since(began).Seconds()
+				if p.total >= 0 {
+					fmt.Fprintf(p.w, "progress: %d of %d rows (%.1f rows/s)\n", n, p.total, rate)
+				} else {
+					fmt.Fprintf(p.w, "progress: %d rows (%.1f rows/s)\n", n, rate)
+				}
+			}
+		}
+	}()
+}
+
+// add counts one finished row.
+func (p *progress) add() {
+	if p.bar != nil {
+		p.bar.Add(1)
+	}
+}
+
+// finish stops the display.
+func (p *progress) finish() {
+	close(p.stop)
+	p.wg.Wait()
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/p100/p100-importer/internal/atomicfile"
+	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/importer"
+	"github.com/p100/p100-importer/internal/p100"
+	"github.com/p100/p100-importer/internal/ratelimit"
+	"github.com/p100/p100-importer/internal/report"
+)
+
+// runOptions are the settings of `importer run`.
+type runOptions struct {
+	input
+	Checkpoint   string
+	BaseURL      string
+	APIKeyFile   string
+	Rate         float64
+	Burst        int
+	Workers      int
+	MaxAttempts  int
+	Timeout      time.Duration
+	DrainTimeout time.Duration
+	Lookup       bool
+	Report       string
+	Summary      string
+	Progress     string
+	LogFormat    string
+	LogLevel     string
+	Quiet        bool
+
+	now func() time.Time
+}
+
+func newRunFlags(o *runOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("importer run", flag.ContinueOnError)
+	o.input.register(fs)
+	fs.StringVar(&o.Checkpoint, "checkpoint", "p100-import.db", "SQLite checkpoint `file`: the ledger of every row's outcome; reuse it to resume")
+	fs.StringVar(&o.BaseURL, "base-url", envOr("P100_BASE_URL", p100.StagingURL), "P100 API base `URL` (env P100_BASE_URL); production is "+p100.ProductionURL)
+	fs.StringVar(&o.APIKeyFile, "api-key-file", "", "read the API key from `file` (mode 0600) instead of the environment variable P100_API_KEY")
+	fs.Float64Var(&o.Rate, "rate", 10, "requests per second over all workers, retries included; 0 means no limit")
+	fs.IntVar(&o.Burst, "burst", 5, "requests that may leave at once before --rate paces them")
+	fs.IntVar(&o.Workers, "workers", 8, "concurrent requests; to sustain --rate R against latency L (seconds) use at least R*L")
+	fs.IntVar(&o.MaxAttempts, "max-attempts", 5, "attempts per row for transient errors (P500, P501, 429, 5xx, timeouts)")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "after a stop signal, how long requests already sent may take to finish")
+	fs.BoolVar(&o.Lookup, "lookup-existing", true, "after P411 (user exists), look the user up to record its userId")
+	fs.StringVar(&o.Report, "report", "", "write the rows that did not succeed to this CSV `file` (re-feedable as --input)")
+	fs.StringVar(&o.Summary, "summary", "", "write the run's summary as JSON to this `file`")
+	fs.StringVar(&o.Progress, "progress", "auto", "progress display: auto (a bar on a terminal, a log line every 10s otherwise), bar, log or none")
+	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&o.Quiet, "quiet", false, "for cron: only warnings, errors and the final summary line")
+	return fs
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o runOptions
+	fs := newRunFlags(&o)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	return runImport(ctx, o, stdout, stderr)
+}
+
+// parseFlags parses args, refusing stray arguments.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (flags come as --name value)", fs.Arg(0))
+	}
+	return nil
+}
+
+// runImport is `importer run`.
+func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+	if o.now == nil {
+		o.now = time.Now
+	}
+	level := o.LogLevel
+	if o.Quiet {
+		level = "warn"
+	}
+	log, err := newLogger(stderr, o.LogFormat, level)
+	if err != nil {
+		return err
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	key, err := readAPIKey(o.APIKeyFile)
+	if err != nil {
+		return err
+	}
+	client, err := p100.New(p100.Config{
+		BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, MaxConns: o.Workers,
+		UserAgent: "p100-importer/" + version,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	defer client.CloseIdleConnections()
+
+	in, err := o.input.open(o.now)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	for _, col := range in.reader.Unknown() {
+		log.Warn("column ignored: it maps to no API field", "column", col)
+	}
+
+	store, err := checkpoint.Open(ctx, o.Checkpoint, checkpoint.Options{Now: o.now})
+	if err != nil {
+		return internalError{fmt.Errorf("open checkpoint %s: %w", o.Checkpoint, err)}
+	}
+	defer store.Close()
+	runID, err := store.BeginRun(ctx, "run", o.Path)
+	if err != nil {
+		return internalError{err}
+	}
+
+	var rep *report.Writer
+	if o.Report != "" {
+		if rep, err = report.Create(o.Report, in.reader.Header()); err != nil {
+			return usageError{err}
+		}
+		defer rep.Abort() // no-op after Commit
+	}
+
+	prog := newProgress(stderr, o.Progress, in.totalRows, o.Quiet)
+	var reportErr error
+	imp := importer.New(importer.Config{
+		Client:         client,
+		Ledger:         store,
+		Limiter:        ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: o.Burst}),
+		RunID:          runID,
+		Workers:        o.Workers,
+		MaxAttempts:    o.MaxAttempts,
+		DrainTimeout:   o.DrainTimeout,
+		LookupExisting: o.Lookup,
+		Now:            o.now,
+		OnRow: func(r *importer.RowResult) {
+			prog.add()
+			if r.Outcome.Succeeded() {
+				return
+			}
+			log.Info("row not imported", "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
+				"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)
+			if rep != nil && reportErr == nil {
+				reportErr = rep.Write(report.Row{Values: in.reader.Columns(r.Record), Line: r.Record.Line,
+					Outcome: string(r.Outcome), Code: r.Code, Message: r.Message, Attempts: r.Attempts})
+			}
+		},
+	})
+	prog.start(func() int64 { return imp.Progress().Done })
+
+	log.Debug("run started", "run", runID, "input", o.Path, "checkpoint", o.Checkpoint, "base_url", o.BaseURL,
+		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
+	sum, runErr := imp.Run(ctx, in.reader)
+	prog.finish()
+
+	sum.ExitCode = exitCode(finalError(runErr, &sum))
+	if rep != nil {
+		if reportErr == nil {
+			reportErr = rep.Commit()
+		}
+		if reportErr != nil {
+			log.Error("failure report not written", "file", o.Report, "err", reportErr)
+		}
+	}
+	sumJSON, err := summaryJSON(&sum)
+	if err != nil {
+		return internalError{err}
+	}
+	if err := store.FinishRun(context.WithoutCancel(ctx), runID, sum.ExitCode, in.sha256(), sumJSON); err != nil {
+		log.Error("run end not recorded in the checkpoint", "err", err)
+	}
+	if o.Summary != "" {
+		if err := atomicfile.WriteFile(o.Summary, sumJSON, 0o600); err != nil {
+			log.Error("summary not written", "file", o.Summary, "err", err)
+		}
+	}
+	printSummary(stderr, &sum, o, rep)
+	return finalError(runErr, &sum)
+}
+
+// finalError is the run's result as main sees it.
+func finalError(runErr error, sum *importer.Summary) error {
+	if runErr != nil {
+		return runErr
+	}
+	if sum.Invalid+sum.Rejected+sum.Failed > 0 {
+		return errRowErrors
+	}
+	return nil
+}
+
+func (o *runOptions) check() error {
+	switch {
+	case o.Workers < 1:
+		return usagef("--workers must be at least 1")
+	case o.Rate < 0:
+		return usagef("--rate must be 0 (no limit) or more")
+	case o.Burst < 1:
+		return usagef("--burst must be at least 1")
+	case o.MaxAttempts < 1:
+		return usagef("--max-attempts must be at least 1")
+	case o.Timeout <= 0:
+		return usagef("--timeout must be positive")
+	case o.Checkpoint == "":
+		return usagef("--checkpoint must name a file")
+	}
+	switch o.Progress {
+	case "auto", "bar", "log", "none":
+	default:
+		return usagef("--progress %q: want auto, bar, log or none", o.Progress)
+	}
+	return o.input.check()
+}
+
+// readAPIKey reads the key from --api-key-file or P100_API_KEY. The value
+// never appears in any message.
+func readAPIKey(file string) (p100.APIKey, error) {
+	if file != "" {
+		fi, err := os.Stat(file)
+		if err != nil {
+			return "", usagef("--api-key-file: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return "", usagef("--api-key-file %s is readable by group or others (mode %04o): run chmod 600 %s", file, fi.Mode().Perm(), file)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", usagef("--api-key-file: %w", err)
+		}
+		key := trimKey(string(data))
+		if key == "" {
+			return "", usagef("--api-key-file %s is empty", file)
+		}
+		return p100.APIKey(key), nil
+	}
+	key := trimKey(os.Getenv("P100_API_KEY"))
+	if key == "" {
+		return "", usagef("no API key: set P100_API_KEY or use --api-key-file FILE")
+	}
+	return p100.APIKey(key), nil
+}
+
+func trimKey(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r' || s[len(s)-1] == ' ') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func summaryJSON(sum *importer.Summary) ([]byte, error) {
+	var b bytes.Buffer
+	if err := sum.WriteJSON(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// printSummary writes the human summary to stderr.
+func printSummary(w io.Writer, sum *importer.Summary, o runOptions, rep *report.Writer) {
+	sum.WriteText(w)
+	if rep != nil && rep.Rows() > 0 {
+		fmt.Fprintf(w, "failure report: %s (%d rows; fix them and feed the file back with --input)\n", o.Report, rep.Rows())
+	}
+	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, exitMeaning(sum.ExitCode))
+}
+
+func exitMeaning(code int) string {
+	switch code {
+	case ExitOK:
+		return "every row created, existing or done before"
+	case ExitRowErrors:
+		return "finished; some rows were not imported (see the report)"
+	case ExitUsage:
+		return "usage, configuration or input error"
+	case ExitAborted:
+		return "aborted by the API; safe to rerun"
+	case ExitInterrupted:
+		return "interrupted; safe to rerun with the same checkpoint"
+	}
+	return "internal error"
+}

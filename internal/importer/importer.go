@@ -1,0 +1,440 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/p100"
+	"github.com/p100/p100-importer/internal/ratelimit"
+)
+
+// Client is the part of the P100 API the importer calls.
+type Client interface {
+	CreateUser(ctx context.Context, r *p100.CreateUserRequest) (*p100.User, error)
+	GetUser(ctx context.Context, externalUserID string) (*p100.User, error)
+}
+
+// Ledger is the part of the checkpoint the importer writes.
+type Ledger interface {
+	Lookup(ctx context.Context, ids []string) (map[string]checkpoint.Known, error)
+	MarkInFlight(ctx context.Context, runID int64, marks []checkpoint.Mark) error
+	Record(ctx context.Context, runID int64, outcomes []checkpoint.Outcome) error
+	SetChanged(ctx context.Context, changed map[string]bool) error
+}
+
+// Limiter paces every request of the run.
+type Limiter interface {
+	Wait(ctx context.Context) error
+	Throttled(retryAfter time.Duration)
+	Succeeded()
+	Stats() ratelimit.Stats
+}
+
+// Source yields the rows to import; io.EOF ends it.
+type Source interface {
+	Next() (*ingest.Record, error)
+}
+
+// Config wires a run.
+type Config struct {
+	Client  Client
+	Ledger  Ledger
+	Limiter Limiter
+	RunID   int64
+
+	Workers     int           // concurrent requests; at least 1
+	MaxAttempts int           // attempts per row for transient errors; at least 1
+	BackoffBase time.Duration // first retry delay; 0 means 250ms
+	BackoffMax  time.Duration // longest retry delay; 0 means 30s
+	// DrainTimeout bounds how long requests already sent may take to finish
+	// after the run is told to stop; 0 means 30s.
+	DrainTimeout time.Duration
+	// LookupExisting looks up the userId of users that answer P411.
+	LookupExisting bool
+
+	// OnRow is called once per row, in one goroutine, after the row's
+	// outcome is committed to the checkpoint.
+	OnRow func(*RowResult)
+	// Rand returns a number in [0, 1) for backoff jitter; nil uses math/rand.
+	Rand func() float64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Errors that end a run early; see the exit codes in the README.
+var (
+	// ErrInterrupted: the run was stopped by a signal; safe to rerun.
+	ErrInterrupted = errors.New("interrupted")
+	// ErrUnavailable: the API kept failing and the run stopped dispatching
+	// (circuit breaker); safe to rerun.
+	ErrUnavailable = errors.New("API unavailable, safe to rerun")
+)
+
+// FatalAPIError means the API refused in a way every row would meet (401):
+// the run stopped at once.
+type FatalAPIError struct{ Err error }
+
+func (e *FatalAPIError) Error() string { return "aborted by the API: " + e.Err.Error() }
+func (e *FatalAPIError) Unwrap() error { return e.Err }
+
+// CheckpointError means the ledger could not be written: the run stopped
+// rather than send requests whose outcome it could not record.
+type CheckpointError struct{ Err error }
+
+func (e *CheckpointError) Error() string { return "checkpoint unusable: " + e.Err.Error() }
+func (e *CheckpointError) Unwrap() error { return e.Err }
+
+// InputError means the input stopped being readable mid-run.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return "read input: " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Importer runs one import.
+type Importer struct {
+	cfg Config
+
+	requests atomic.Int64
+	retries  atomic.Int64
+	done     atomic.Int64 // rows with a committed outcome
+}
+
+// New returns an Importer for cfg.
+func New(cfg Config) *Importer {
+	cfg.Workers = max(cfg.Workers, 1)
+	cfg.MaxAttempts = max(cfg.MaxAttempts, 1)
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 250 * time.Millisecond
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 30 * time.Second
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.OnRow == nil {
+		cfg.OnRow = func(*RowResult) {}
+	}
+	return &Importer{cfg: cfg}
+}
+
+// Progress is a snapshot of a run in progress.
+type Progress struct {
+	Done     int64 // rows with a committed outcome
+	Requests int64
+}
+
+// Progress returns the counters of the run; safe from any goroutine.
+func (im *Importer) Progress() Progress {
+	return Progress{Done: im.done.Load(), Requests: im.requests.Load()}
+}
+
+// work is a row on its way to a worker.
+type work struct {
+	rec  *ingest.Record
+	hash []byte
+	data []byte
+}
+
+// lookupBatch is how many rows the dispatcher looks up in one query.
+const lookupBatch = 256
+
+// Run imports every row of src. Cancelling ctx is the graceful stop: no new
+// row is read or sent, requests already sent finish (bounded by
+// DrainTimeout) and are recorded, and Run returns ErrInterrupted.
+//
+// The returned Summary is always filled, also alongside an error.
+func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
+	start := im.cfg.Now()
+	var sum Summary
+
+	// runCtx outlives the graceful stop so requests already sent can finish;
+	// it ends DrainTimeout after the stop, or at once on a fatal error.
+	runCtx, cancelRun := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelRun(nil)
+	stopWatch := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(im.cfg.DrainTimeout, func() { cancelRun(fmt.Errorf("drain timeout %s passed", im.cfg.DrainTimeout)) })
+		context.AfterFunc(runCtx, func() { t.Stop() })
+	})
+	defer stopWatch()
+
+	g, gctx := errgroup.WithContext(runCtx)
+	records := make(chan *ingest.Record, lookupBatch)
+	queue := make(chan work, im.cfg.Workers)
+	results := make(chan *RowResult, 2*lookupBatch)
+	recorderDone := make(chan struct{})
+
+	// attemptCtx ends with the graceful stop or a fatal error: no new row or
+	// attempt starts after it.
+	attemptCtx, cancelAttempts := context.WithCancel(gctx)
+	defer cancelAttempts()
+	defer context.AfterFunc(ctx, cancelAttempts)()
+	stopped := func() bool { return attemptCtx.Err() != nil }
+	emit := func(r *RowResult) {
+		select {
+		case results <- r:
+		case <-recorderDone: // the recorder failed; its error ends the run
+		}
+	}
+
+	g.Go(func() error { // reader
+		defer close(records)
+		for !stopped() {
+			rec, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return &InputError{Err: err}
+			}
+			select {
+			case records <- rec:
+			case <-attemptCtx.Done():
+			}
+		}
+		return nil
+	})
+
+	var producers sync.WaitGroup
+	producers.Add(1 + im.cfg.Workers)
+	go func() {
+		producers.Wait()
+		close(results)
+	}()
+
+	g.Go(func() error { // dispatcher
+		defer producers.Done()
+		defer close(queue)
+		return im.dispatch(attemptCtx, records, queue, emit)
+	})
+
+	for range im.cfg.Workers {
+		g.Go(func() error {
+			defer producers.Done()
+			for w := range queue {
+				if stopped() {
+					emit(&RowResult{Record: w.rec, Outcome: Failed, Code: CodeNotSent,
+						Message: "not sent: the run stopped first; it is sent on the next run"})
+					continue
+				}
+				r, err := im.send(attemptCtx, gctx, w)
+				emit(r)
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+
+	g.Go(func() error { // recorder
+		defer close(recorderDone)
+		return im.record(runCtx, results, &sum)
+	})
+
+	err := g.Wait()
+	sum.Requests, sum.Retries = im.requests.Load(), im.retries.Load()
+	if st := im.cfg.Limiter.Stats(); st.Throttled > 0 {
+		sum.Throttled, sum.Paused = st.Throttled, st.Paused
+	}
+	sum.finish(im.cfg.Now().Sub(start))
+	if err == nil && ctx.Err() != nil {
+		err = ErrInterrupted
+	}
+	if err != nil {
+		sum.Stopped = err.Error()
+	}
+	return sum, err
+}
+
+// dispatch looks rows up in the ledger in batches, settles those that need
+// no request, marks the others in flight and queues them for the workers.
+func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record, queue chan<- work, emit func(*RowResult)) error {
+	batch := make([]*ingest.Record, 0, lookupBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case rec, ok := <-records:
+			if !ok {
+				return nil
+			}
+			batch = append(batch, rec)
+		case <-ctx.Done():
+			return nil
+		}
+	fill:
+		for len(batch) < lookupBatch {
+			select {
+			case rec, ok := <-records:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, rec)
+			default:
+				break fill
+			}
+		}
+		toSend, err := im.settle(ctx, batch, emit)
+		if err != nil {
+			return err
+		}
+		if err := im.enqueue(ctx, toSend, queue, emit); err != nil {
+			return err
+		}
+	}
+}
+
+// settle decides each row of a batch: rows that need no request get their
+// outcome now; the rest are returned to be sent.
+func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit func(*RowResult)) ([]work, error) {
+	ids := make([]string, 0, len(batch))
+	for _, rec := range batch {
+		if id := rec.User.ExternalUserID; id != "" && rec.DupOf == 0 {
+			ids = append(ids, id)
+		}
+	}
+	known, err := im.cfg.Ledger.Lookup(context.WithoutCancel(ctx), ids)
+	if err != nil {
+		return nil, &CheckpointError{Err: err}
+	}
+	var (
+		toSend  []work
+		changed map[string]bool
+	)
+	for _, rec := range batch {
+		id := rec.User.ExternalUserID
+		k, seen := known[id]
+		if rec.DupOf > 0 {
+			seen = false // the ledger entry belongs to the first row with this id
+		}
+		hash := rec.User.Hash()
+		switch {
+		case seen && k.State.Succeeded():
+			// Done in an earlier run: never re-sent. A content change is
+			// flagged, not re-created.
+			isChanged := !rec.Valid() || string(hash) != string(k.ContentHash)
+			if isChanged != k.Changed {
+				if changed == nil {
+					changed = map[string]bool{}
+				}
+				changed[id] = isChanged
+			}
+			emit(&RowResult{Record: rec, Outcome: Skipped, Changed: isChanged, UserID: k.UserID})
+		case !rec.Valid():
+			emit(&RowResult{Record: rec, Outcome: Invalid, Code: CodeInvalid, Message: rec.Reason()})
+		case seen && k.State == checkpoint.Rejected && string(hash) == string(k.ContentHash):
+			// P100 refused this very content before: it would again.
+			emit(&RowResult{Record: rec, Outcome: Rejected, Code: k.ErrorCode,
+				Message: "unchanged since P100 refused it in an earlier run: " + k.ErrorMessage})
+		default:
+			toSend = append(toSend, work{rec: rec, hash: hash, data: rec.User.MarshalFields()})
+		}
+	}
+	if err := im.cfg.Ledger.SetChanged(context.WithoutCancel(ctx), changed); err != nil {
+		return nil, &CheckpointError{Err: err}
+	}
+	return toSend, nil
+}
+
+// enqueue marks rows in flight, a worker's worth at a time, and queues them.
+// A row is queued only once its mark is committed.
+func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work, emit func(*RowResult)) error {
+	chunk := cap(queue)
+	for len(rows) > 0 {
+		n := min(chunk, len(rows))
+		marks := make([]checkpoint.Mark, n)
+		for i, w := range rows[:n] {
+			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.hash, Line: w.rec.Line, RowData: w.data}
+		}
+		if err := im.cfg.Ledger.MarkInFlight(context.WithoutCancel(ctx), im.cfg.RunID, marks); err != nil {
+			return &CheckpointError{Err: err}
+		}
+		for i, w := range rows[:n] {
+			select {
+			case queue <- w:
+			case <-ctx.Done():
+				im.notSent(rows[i:], emit)
+				return nil
+			}
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// notSent settles rows that were read (and perhaps marked) but never sent
+// because the run stopped: they count, as failed, and go out next run.
+func (im *Importer) notSent(rows []work, emit func(*RowResult)) {
+	for _, w := range rows {
+		emit(&RowResult{Record: w.rec, Outcome: Failed, Code: CodeNotSent,
+			Message: "not sent: the run stopped first; it is sent on the next run"})
+	}
+}
+
+// recordBatch is the most outcomes committed in one transaction.
+const recordBatch = 512
+
+// record commits outcomes in batches and only then counts and reports them.
+func (im *Importer) record(ctx context.Context, results <-chan *RowResult, sum *Summary) error {
+	ctx = context.WithoutCancel(ctx) // an outcome the API confirmed is never dropped
+	batch := make([]*RowResult, 0, recordBatch)
+	outcomes := make([]checkpoint.Outcome, 0, recordBatch)
+	for first := range results {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < recordBatch {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		outcomes = outcomes[:0]
+		for _, r := range batch {
+			state, ok := r.ledgerState()
+			if !ok {
+				continue
+			}
+			o := checkpoint.Outcome{
+				ExternalUserID: r.Record.User.ExternalUserID,
+				State:          state,
+				ContentHash:    r.Record.User.Hash(),
+				UserID:         r.UserID,
+				Balances:       r.Balances,
+				Line:           r.Record.Line,
+				ErrorCode:      r.Code,
+				ErrorMessage:   r.Message,
+				Attempts:       r.Attempts,
+			}
+			if !state.Succeeded() {
+				o.RowData = r.Record.User.MarshalFields()
+			}
+			outcomes = append(outcomes, o)
+		}
+		if err := im.cfg.Ledger.Record(ctx, im.cfg.RunID, outcomes); err != nil {
+			return &CheckpointError{Err: err}
+		}
+		for _, r := range batch {
+			sum.add(r)
+			im.done.Add(1)
+			im.cfg.OnRow(r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/p100/p100-importer/internal/p100"
+	"github.com/p100/p100-importer/internal/ratelimit"
+)
+
+// send creates one user, retrying transient failures with backoff. Every
+// attempt waits for the shared limiter. It returns an error only for a
+// condition that must stop the whole run; the row's outcome is always in
+// the result.
+//
+// attemptCtx ends with the graceful stop or a fatal error: no new attempt
+// starts after it. reqCtx bounds the requests themselves: it outlives the
+// graceful stop by the drain timeout so a request already sent can finish.
+func (im *Importer) send(attemptCtx, reqCtx context.Context, w work) (*RowResult, error) {
+	res := &RowResult{Record: w.rec}
+	req := p100.CreateUserRequest(w.rec.User)
+	began := im.cfg.Now()
+	defer func() { res.Latency = im.cfg.Now().Sub(began) }()
+
+	var last *p100.Error
+	for attempt := 1; ; attempt++ {
+		if err := im.cfg.Limiter.Wait(attemptCtx); err != nil {
+			return im.giveUp(res, attempt-1, last), nil
+		}
+		res.Attempts = attempt
+		if attempt > 1 {
+			im.retries.Add(1)
+		}
+		im.requests.Add(1)
+		user, err := im.cfg.Client.CreateUser(reqCtx, &req)
+		if err == nil {
+			im.cfg.Limiter.Succeeded()
+			res.Outcome, res.UserID, res.Balances = Created, user.UserID, user.BalanceIDs()
+			return res, nil
+		}
+
+		var apiErr *p100.Error
+		if !errors.As(err, &apiErr) {
+			apiErr = &p100.Error{Class: p100.Transient, Code: p100.CodeNetwork, Err: err}
+		}
+		last = apiErr
+		res.Code, res.Message = apiErr.Code, apiErr.Message
+		if res.Message == "" && apiErr.Err != nil {
+			res.Message = p100.Sanitize(apiErr.Err.Error(), 200)
+		}
+
+		switch apiErr.Class {
+		case p100.Conflict:
+			im.cfg.Limiter.Succeeded()
+			im.exists(attemptCtx, reqCtx, res)
+			return res, nil
+		case p100.Permanent:
+			im.cfg.Limiter.Succeeded()
+			res.Outcome = Rejected
+			return res, nil
+		case p100.Fatal:
+			res.Outcome = Failed
+			res.Message = "not created: " + apiErr.Error()
+			return res, &FatalAPIError{Err: apiErr}
+		}
+
+		// Transient. The user may or may not exist now; a retry that
+		// answers P411 settles it.
+		retryAfter, hasRetryAfter := ratelimit.ParseRetryAfter(apiErr.RetryAfter, im.cfg.Now())
+		if apiErr.Status == 429 {
+			im.cfg.Limiter.Throttled(retryAfter)
+		} else {
+			im.cfg.Limiter.Succeeded()
+		}
+		if attemptCtx.Err() != nil || attempt >= im.cfg.MaxAttempts {
+			return im.giveUp(res, attempt, apiErr), nil
+		}
+		delay := ratelimit.Backoff(attempt, im.cfg.BackoffBase, im.cfg.BackoffMax, im.rand())
+		if hasRetryAfter && apiErr.Status != 429 && retryAfter > delay {
+			delay = retryAfter // 429 pauses go through the shared limiter
+		}
+		if !sleep(attemptCtx, delay) {
+			return im.giveUp(res, attempt, apiErr), nil
+		}
+	}
+}
+
+// giveUp settles a row whose transient failures outlasted the retries or
+// the run.
+func (im *Importer) giveUp(res *RowResult, attempts int, last *p100.Error) *RowResult {
+	res.Outcome, res.Attempts = Failed, attempts
+	switch {
+	case attempts == 0 || last == nil:
+		res.Code, res.Message = CodeNotSent, "not sent: the run stopped first; it is sent on the next run"
+	case last != nil && attempts >= im.cfg.MaxAttempts:
+		res.Message = fmt.Sprintf("gave up after %d attempts: %s", attempts, last.Error())
+	default:
+		res.Message = fmt.Sprintf("the run stopped after %d attempt(s); last error: %s", attempts, last.Error())
+	}
+	return res
+}
+
+// exists settles a P411: the user is there. Its userId is looked up when
+// configured; a failed lookup leaves it unknown.
+func (im *Importer) exists(attemptCtx, reqCtx context.Context, res *RowResult) {
+	res.Outcome, res.Code, res.Message = Exists, p100.CodeUserExists, ""
+	if !im.cfg.LookupExisting {
+		return
+	}
+	if err := im.cfg.Limiter.Wait(attemptCtx); err != nil {
+		res.Message = "userId unknown: the run stopped before the lookup"
+		return
+	}
+	im.requests.Add(1)
+	user, err := im.cfg.Client.GetUser(reqCtx, res.Record.User.ExternalUserID)
+	if err != nil {
+		res.Message = "userId unknown: lookup failed: " + p100.Sanitize(err.Error(), 200)
+		return
+	}
+	res.UserID, res.Balances, res.Recovered = user.UserID, user.BalanceIDs(), true
+}
+
+func (im *Importer) rand() float64 {
+	if im.cfg.Rand != nil {
+		return im.cfg.Rand()
+	}
+	return rand.Float64()
+}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

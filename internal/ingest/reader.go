@@ -1,0 +1,400 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gocarina/gocsv"
+
+	"github.com/p100/p100-importer/internal/validate"
+)
+
+// Options tune how a file is read and validated.
+type Options struct {
+	// Comma is the delimiter; 0 detects it from the header line among
+	// ',', ';', tab and '|'.
+	Comma rune
+	// Required lists the fields a row must have; nil means DefaultRequired.
+	Required []string
+	// DocumentTypes lists the accepted documentType values; nil means
+	// validate.KnownDocumentTypes.
+	DocumentTypes []string
+	// DateLayout is the Go layout of birthDate in the file; "" means
+	// 2006-01-02. Dates are sent as YYYY-MM-DD whatever the layout.
+	DateLayout string
+	// Mapping maps header names as they appear in the file to API field
+	// names, for headers the automatic matching does not recognise.
+	Mapping map[string]string
+	// Now is the clock for "not in the future" checks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Problem is one reason a row cannot be sent.
+type Problem struct {
+	Line   int    // physical line in the file
+	Column string // header as written in the file; "" for row-level problems
+	Reason string // in words; never a PESEL or document number in full
+}
+
+func (p Problem) String() string {
+	if p.Column == "" {
+		return fmt.Sprintf("line %d: %s", p.Line, p.Reason)
+	}
+	return fmt.Sprintf("line %d, column %q: %s", p.Line, p.Column, p.Reason)
+}
+
+// Record is one data row of the file.
+type Record struct {
+	Line     int       // physical line where the row starts
+	User     User      // normalised values (as read, trimmed, for fields that failed)
+	Problems []Problem // empty when the row is valid
+	Notes    []string  // normalisations worth telling (e.g. RE sent as FR)
+	DupOf    int       // line of the first row with this externalUserId, if a duplicate
+
+	input row               // the values as read, untrimmed
+	extra map[string]string // values of columns that map to no field
+}
+
+// Valid reports whether the row can be sent.
+func (r *Record) Valid() bool { return len(r.Problems) == 0 }
+
+// Reason joins the problems into one message: "column: reason; ...".
+func (r *Record) Reason() string {
+	parts := make([]string, len(r.Problems))
+	for i, p := range r.Problems {
+		if p.Column == "" {
+			parts[i] = p.Reason
+		} else {
+			parts[i] = p.Column + ": " + p.Reason
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// HeaderError means the header cannot be used: nothing may be sent.
+type HeaderError struct {
+	Missing    []string            // required fields without a column
+	Duplicates map[string][]string // field -> the columns that all map to it
+	Header     []string            // the header as read
+	Err        error               // a header that could not be read at all
+}
+
+func (e *HeaderError) Error() string {
+	var parts []string
+	if e.Err != nil {
+		parts = append(parts, e.Err.Error())
+	}
+	if len(e.Missing) > 0 {
+		parts = append(parts, "missing required column(s): "+strings.Join(e.Missing, ", "))
+	}
+	for _, f := range sortedKeys(e.Duplicates) {
+		parts = append(parts, fmt.Sprintf("columns %s all map to %s", quoteAll(e.Duplicates[f]), f))
+	}
+	msg := "unusable header: " + strings.Join(parts, "; ")
+	if len(e.Header) > 0 {
+		msg += "; the file has: " + quoteAll(e.Header)
+	}
+	return msg
+}
+
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// Reader reads Records from a CSV stream.
+type Reader struct {
+	opts     Options
+	required []string
+	csv      *csv.Reader
+	um       *gocsv.Unmarshaller
+	comma    rune
+	header   []string          // as written in the file
+	fieldOf  []string          // header index -> API field ("" for extra columns)
+	columnOf map[string]string // API field -> header as written
+	extra    bool              // the file has columns that map to no field
+	seen     *seenSet
+
+	pending []*Record // rows queued by an unterminated quote
+	lastErr *csv.ParseError
+	rows    int
+}
+
+// NewReader reads the header of in and prepares to read rows. It returns a
+// *HeaderError when the header is unusable (nothing should be sent).
+func NewReader(in io.Reader, opts Options) (*Reader, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.DocumentTypes == nil {
+		opts.DocumentTypes = validate.KnownDocumentTypes
+	}
+	r := &Reader{opts: opts, required: opts.Required, seen: newSeenSet()}
+	if r.required == nil {
+		r.required = DefaultRequired
+	}
+	for _, f := range r.required {
+		if !slices.Contains(Fields, f) {
+			return nil, fmt.Errorf("required field %q is not an API field (known: %s)", f, strings.Join(Fields, ", "))
+		}
+	}
+
+	br := bufio.NewReaderSize(in, 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+	}
+	r.comma = opts.Comma
+	if r.comma == 0 {
+		r.comma = detectComma(br)
+	}
+
+	r.csv = csv.NewReader(br)
+	r.csv.Comma = r.comma
+	r.csv.FieldsPerRecord = 0 // the header's count: a ragged row is a ParseError, and reading goes on
+	r.csv.ReuseRecord = true
+
+	um, err := gocsv.NewUnmarshaller(r.csv, row{})
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &HeaderError{Err: errors.New("the file is empty: no header line")}
+		}
+		return nil, &HeaderError{Err: fmt.Errorf("read header: %w", err)}
+	}
+	r.um = um
+	r.header = slices.Clone(um.Headers)
+	if err := r.mapHeader(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// mapHeader matches the file's columns to API fields and tells gocsv.
+func (r *Reader) mapHeader() error {
+	byNorm := make(map[string]string, len(Fields))
+	for _, f := range Fields {
+		byNorm[normalizeHeader(f)] = f
+	}
+	explicit := make(map[string]string, len(r.opts.Mapping))
+	for h, f := range r.opts.Mapping {
+		explicit[normalizeHeader(h)] = f
+	}
+
+	r.fieldOf = make([]string, len(r.header))
+	r.columnOf = make(map[string]string, len(Fields))
+	dups := map[string][]string{}
+	renamed := make([]string, len(r.header))
+	for i, h := range r.header {
+		n := normalizeHeader(h)
+		f, ok := explicit[n]
+		if !ok {
+			f, ok = byNorm[n]
+		}
+		if !ok {
+			r.extra = true
+			renamed[i] = "\x00extra\x00" + h // can never match a struct tag
+			continue
+		}
+		if prev, taken := r.columnOf[f]; taken {
+			if len(dups[f]) == 0 {
+				dups[f] = []string{prev}
+			}
+			dups[f] = append(dups[f], h)
+			continue
+		}
+		r.fieldOf[i], r.columnOf[f], renamed[i] = f, h, f
+	}
+	var missing []string
+	for _, f := range r.required {
+		if _, ok := r.columnOf[f]; !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 || len(dups) > 0 {
+		return &HeaderError{Missing: missing, Duplicates: dups, Header: r.header}
+	}
+	return r.um.RenormalizeHeaders(func([]string) []string { return renamed })
+}
+
+// detectComma picks the delimiter that occurs most often, outside quotes,
+// in the first line; ',' when none does.
+func detectComma(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[byte]int{}
+	quoted := false
+	for _, c := range head {
+		switch c {
+		case '"':
+			quoted = !quoted
+		case ',', ';', '\t', '|':
+			if !quoted {
+				counts[c]++
+			}
+		}
+	}
+	best, bestN := byte(','), 0
+	for _, c := range []byte{',', ';', '\t', '|'} {
+		if counts[c] > bestN {
+			best, bestN = c, counts[c]
+		}
+	}
+	return rune(best)
+}
+
+// Header returns the header as written in the file.
+func (r *Reader) Header() []string { return r.header }
+
+// Comma returns the delimiter in use.
+func (r *Reader) Comma() rune { return r.comma }
+
+// ColumnOf returns the header, as written, of the column mapped to field.
+func (r *Reader) ColumnOf(field string) (string, bool) {
+	c, ok := r.columnOf[field]
+	return c, ok
+}
+
+// FieldAt returns the API field of the i-th column, "" for an ignored one.
+func (r *Reader) FieldAt(i int) string {
+	if i < 0 || i >= len(r.fieldOf) {
+		return ""
+	}
+	return r.fieldOf[i]
+}
+
+// Unknown returns the columns that map to no API field (ignored).
+func (r *Reader) Unknown() []string {
+	var out []string
+	for i, f := range r.fieldOf {
+		if f == "" {
+			out = append(out, r.header[i])
+		}
+	}
+	return out
+}
+
+// Rows returns how many data rows have been returned so far.
+func (r *Reader) Rows() int { return r.rows }
+
+// Next returns the next data row, valid or not, or io.EOF after the last.
+// Any other error means the input itself failed (an I/O error).
+func (r *Reader) Next() (*Record, error) {
+	rec, err := r.next()
+	if err == nil {
+		r.rows++
+	}
+	return rec, err
+}
+
+func (r *Reader) next() (*Record, error) {
+	if len(r.pending) > 0 {
+		rec := r.pending[0]
+		r.pending = r.pending[1:]
+		return rec, nil
+	}
+	var (
+		v     any
+		extra map[string]string
+		err   error
+	)
+	if r.extra {
+		v, extra, err = r.um.ReadUnmatched()
+	} else {
+		v, err = r.um.Read()
+	}
+	if err == io.EOF {
+		if r.queueSwallowed() {
+			return r.next()
+		}
+		return nil, io.EOF
+	}
+	r.lastErr = nil
+	if err != nil {
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			return nil, fmt.Errorf("read line %d: %w", r.lineAfter(), err)
+		}
+		r.lastErr = pe
+		return r.parseErrorRecord(pe), nil
+	}
+	line, _ := r.csv.FieldPos(0)
+	rec := &Record{Line: line, input: v.(row), extra: extra}
+	r.validate(rec)
+	return rec, nil
+}
+
+func (r *Reader) lineAfter() int {
+	line, _ := r.csv.FieldPos(0)
+	return line
+}
+
+// parseErrorRecord turns a CSV syntax error into an invalid row.
+func (r *Reader) parseErrorRecord(pe *csv.ParseError) *Record {
+	rec := &Record{Line: pe.StartLine}
+	var reason string
+	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount):
+		reason = fmt.Sprintf("wrong number of fields: the header has %d", len(r.header))
+	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
+		reason = fmt.Sprintf("a quoted field opened on line %d is not closed properly (the error shows at line %d, column %d); check the quotes", pe.StartLine, pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		reason = fmt.Sprintf("stray or missing quote at column %d: a quoted field must end with a quote followed by the delimiter", pe.Column)
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		reason = fmt.Sprintf("a quote inside an unquoted field at column %d: quote the whole field and double the inner quote (\"\")", pe.Column)
+	default:
+		reason = pe.Err.Error()
+	}
+	rec.Problems = []Problem{{Line: pe.StartLine, Reason: reason}}
+	return rec
+}
+
+// queueSwallowed accounts for the lines an unterminated quote at the end of
+// the file swallowed: each becomes an invalid row, so none vanish.
+func (r *Reader) queueSwallowed() bool {
+	pe := r.lastErr
+	r.lastErr = nil
+	if pe == nil || !errors.Is(pe.Err, csv.ErrQuote) || pe.Line <= pe.StartLine {
+		return false
+	}
+	for line := pe.StartLine + 1; line <= pe.Line; line++ {
+		r.pending = append(r.pending, &Record{Line: line, Problems: []Problem{{Line: line,
+			Reason: fmt.Sprintf("not read: inside the quoted field opened on line %d that is never closed", pe.StartLine)}}})
+	}
+	return true
+}
+
+// Columns returns the row's values in the file's column order, as read
+// (untrimmed), for reports that must be fed back as input.
+func (r *Reader) Columns(rec *Record) []string {
+	out := make([]string, len(r.header))
+	for i, f := range r.fieldOf {
+		if f != "" {
+			out[i] = rec.input.get(f)
+		} else {
+			out[i] = rec.extra["\x00extra\x00"+r.header[i]]
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,302 @@
+package p100
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Base URLs of P100's environments.
+const (
+	StagingURL    = "https://partner-api-stage.p100.io"
+	ProductionURL = "https://partner-api.p100.io"
+)
+
+// Paths of the endpoints the importer uses.
+const (
+	createPath = "/v1/user/balances/crypto"
+	userPath   = "/v1/user/balances/"
+)
+
+// APIKey is the partner's secret. Its String, GoString and JSON forms are
+// redacted, so printing a config or an error can never leak it.
+type APIKey string
+
+func (APIKey) String() string               { return "[redacted]" }
+func (APIKey) GoString() string             { return `p100.APIKey("[redacted]")` }
+func (APIKey) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+func (APIKey) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+func (k APIKey) reveal() string             { return string(k) }
+
+// CreateUserRequest is the body of POST /v1/user/balances/crypto, field
+// names exactly as P100 documents them.
+type CreateUserRequest struct {
+	ExternalUserID string `json:"externalUserId"`
+	Email          string `json:"email"`
+	FirstName      string `json:"firstName"`
+	LastName       string `json:"lastName"`
+	Address        string `json:"address"`
+	City           string `json:"city"`
+	Country        string `json:"country"`
+	DocumentType   string `json:"documentType"`
+	DocumentNumber string `json:"documentNumber"`
+	Pesel          string `json:"pesel,omitempty"`
+	BirthCountry   string `json:"birthCountry,omitempty"`
+	BirthDate      string `json:"birthDate,omitempty"`
+}
+
+// Balance is one of a user's balances; the client keeps only what the
+// importer records.
+type Balance struct {
+	ID   string `json:"id"`
+	Name string `json:"name"` // lower-case currency: eth, usdc, eur, ...
+}
+
+// User is P100's answer to a create or a lookup.
+type User struct {
+	UserID   string    `json:"userId"`
+	Balances []Balance `json:"balances"`
+}
+
+// BalanceIDs returns the balance ids by currency.
+func (u *User) BalanceIDs() map[string]string {
+	if len(u.Balances) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(u.Balances))
+	for _, b := range u.Balances {
+		m[b.Name] = b.ID
+	}
+	return m
+}
+
+// Config sets up a Client.
+type Config struct {
+	BaseURL string // StagingURL when empty
+	APIKey  APIKey
+	// Timeout bounds one request, response body included; 0 means 30s.
+	Timeout time.Duration
+	// MaxResponseBytes caps a response body; 0 means 1 MiB.
+	MaxResponseBytes int64
+	// MaxConns is how many connections to keep open to the API (the number
+	// of workers); 0 means 16.
+	MaxConns int
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Client calls the P100 Partner API. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	key     APIKey
+	http    *http.Client
+	timeout time.Duration
+	maxBody int64
+	agent   string
+}
+
+// New returns a Client for cfg. It refuses a base URL that is not https,
+// unless it names a loopback host (the local sandbox).
+func New(cfg Config) (*Client, error) {
+	raw := cfg.BaseURL
+	if raw == "" {
+		raw = StagingURL
+	}
+	base, err := ParseBaseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{base: base, key: cfg.APIKey, timeout: cfg.Timeout, maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent}
+	if c.timeout <= 0 {
+		c.timeout = 30 * time.Second
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = 1 << 20
+	}
+	conns := cfg.MaxConns
+	if conns <= 0 {
+		conns = 16
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	transport.MaxIdleConns = conns
+	transport.MaxIdleConnsPerHost = conns
+	transport.Proxy = http.ProxyFromEnvironment
+	c.http = &http.Client{
+		Transport: transport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			return fmt.Errorf("%w to %s", ErrRedirect, req.URL.Redacted())
+		},
+	}
+	return c, nil
+}
+
+// ParseBaseURL checks a base URL: https, or http to a loopback host.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q: %w", raw, err)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("base URL %q: want https://host[:port]", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q: must not carry credentials, a query or a fragment", u.Redacted())
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("base URL %q: %w", raw, ErrInsecureURL)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// CloseIdleConnections closes kept-alive connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// CreateUser creates a user without KYC. A P411 answer is an *Error of
+// class Conflict: the externalUserId is already used.
+func (c *Client) CreateUser(ctx context.Context, r *CreateUserRequest) (*User, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	var u User
+	if err := c.do(ctx, http.MethodPost, c.base.JoinPath(createPath).String(), body, http.StatusCreated, &u); err != nil {
+		return nil, err
+	}
+	if u.UserID == "" {
+		return nil, &Error{Class: Transient, Status: http.StatusCreated, Code: CodeBadResponse, Message: "201 without a userId"}
+	}
+	return &u, nil
+}
+
+// GetUser looks a user up by externalUserId. An unknown user gives an error
+// matching ErrNotFound.
+func (c *Client) GetUser(ctx context.Context, externalUserID string) (*User, error) {
+	target := c.base.String() + userPath + url.PathEscape(externalUserID)
+	var u User
+	err := c.do(ctx, http.MethodGet, target, nil, http.StatusOK, &u)
+	var apiErr *Error
+	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusNotFound || apiErr.Code == CodeInvalidUser) {
+		return nil, fmt.Errorf("look up user: %w (%v)", ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// apiErrorBody is P100's error answer.
+type apiErrorBody struct {
+	ErrorCode    string `json:"errorCode"`
+	ErrorName    string `json:"errorName"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+func (c *Client) do(ctx context.Context, method, target string, body []byte, want int, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	// Set the map entry directly: Header.Set would canonicalise the name to
+	// X-Api-Key, and P100 documents the lowercase spelling.
+	req.Header["x-api-key"] = []string{c.key.reveal()}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.agent != "" {
+		req.Header.Set("User-Agent", c.agent)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return transportError(ctx, err)
+	}
+	if int64(len(data)) > c.maxBody {
+		return &Error{Class: Transient, Status: resp.StatusCode, Code: CodeBadResponse,
+			Message: fmt.Sprintf("response larger than %d bytes", c.maxBody)}
+	}
+	if resp.StatusCode == want {
+		if err := json.Unmarshal(data, out); err != nil {
+			return &Error{Class: Transient, Status: resp.StatusCode, Code: CodeBadResponse, Message: "unreadable JSON", Err: err}
+		}
+		return nil
+	}
+	return responseError(resp, data)
+}
+
+func responseError(resp *http.Response, data []byte) *Error {
+	e := &Error{Status: resp.StatusCode}
+	var body apiErrorBody
+	if json.Unmarshal(data, &body) == nil {
+		e.Code = Sanitize(body.ErrorCode, 40)
+		e.Name = Sanitize(body.ErrorName, 60)
+		e.Message = Sanitize(body.ErrorMessage, maxMessage)
+	}
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		e.Code = CodeRedirect
+		e.Message = "redirect to " + Sanitize(resp.Header.Get("Location"), 200) + " not followed"
+	case resp.StatusCode == http.StatusTooManyRequests:
+		e.Code = CodeRateLimited
+	case e.Code == "":
+		e.Code = fmt.Sprintf("HTTP_%d", resp.StatusCode)
+		if e.Message == "" {
+			e.Message = Sanitize(string(data), 120)
+		}
+	}
+	e.Class = classify(resp.StatusCode, e.Code)
+	e.RetryAfter = Sanitize(resp.Header.Get("Retry-After"), 64)
+	return e
+}
+
+// transportError wraps a failure without a usable response.
+func transportError(ctx context.Context, err error) *Error {
+	e := &Error{Class: Transient, Code: CodeNetwork, Err: err}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		e.Err = urlErr.Err // the URL carries no secret, but says nothing new either
+	}
+	if errors.Is(err, ErrRedirect) {
+		e.Class, e.Code = Permanent, CodeRedirect
+		return e
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
+		e.Code = CodeTimeout
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		e.Message = "connection closed without an answer: the request may have been processed"
+	}
+	return e
+}

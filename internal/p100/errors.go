@@ -1,0 +1,156 @@
+package p100
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Class tells the caller what an error means for the row and the run.
+type Class int
+
+// The classes of errors.
+const (
+	// Transient errors may succeed when retried: P500, P501, 429, 5xx,
+	// timeouts, connection resets, unreadable responses.
+	Transient Class = iota
+	// Permanent errors will fail again for this row: P403 and other 4xx.
+	Permanent
+	// Fatal errors will fail for every row: 401, access denied.
+	Fatal
+	// Conflict is P411: the externalUserId is already used; the user exists.
+	Conflict
+)
+
+func (c Class) String() string {
+	switch c {
+	case Transient:
+		return "transient"
+	case Permanent:
+		return "permanent"
+	case Fatal:
+		return "fatal"
+	case Conflict:
+		return "conflict"
+	}
+	return fmt.Sprintf("Class(%d)", int(c))
+}
+
+// Error codes the client gives to failures that carry no P100 errorCode.
+const (
+	CodeTimeout     = "TIMEOUT"      // no answer within the request timeout
+	CodeNetwork     = "NETWORK"      // connection refused, reset, DNS...
+	CodeRateLimited = "429"          // too many requests
+	CodeBadResponse = "BAD_RESPONSE" // an answer the client could not read
+	CodeRedirect    = "REDIRECT"     // a 3xx, never followed
+)
+
+// P100's documented error codes.
+const (
+	CodeValidation  = "P403"
+	CodeUserExists  = "P411"
+	CodeUnknown     = "P500"
+	CodeUnavailable = "P501"
+	CodeInvalidUser = "P412"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotFound is returned by GetUser for an unknown externalUserId.
+	ErrNotFound = errors.New("user not found")
+	// ErrInsecureURL refuses a plain-http base URL to a non-loopback host.
+	// ErrRedirect: the API answered with a redirect, which is never followed
+	// (Go would forward the x-api-key header to the new location).
+	ErrRedirect    = errors.New("refusing to follow a redirect")
+	ErrInsecureURL = errors.New("refusing plain http to a non-loopback host: the API key would travel in clear text")
+)
+
+// maxMessage is how much of P100's errorMessage is kept.
+const maxMessage = 300
+
+// Error is a failed call to the API.
+type Error struct {
+	Class      Class
+	Status     int    // HTTP status; 0 when no response arrived
+	Code       string // P100 errorCode, or one of the client's Code* values
+	Name       string // P100 errorName, when given
+	Message    string // P100 errorMessage, sanitised and truncated
+	RetryAfter string // the Retry-After header as received, if any
+	Err        error  // underlying transport error, if any
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("p100: ")
+	if e.Status != 0 {
+		fmt.Fprintf(&b, "HTTP %d ", e.Status)
+	}
+	b.WriteString(e.Code)
+	if e.Name != "" {
+		fmt.Fprintf(&b, " (%s)", e.Name)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ClassOf returns the class of err: an *Error's own, Transient otherwise.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return Transient
+}
+
+// classify maps an HTTP status and P100 errorCode to a Class, per API.md.
+func classify(status int, code string) Class {
+	switch {
+	case status == 401:
+		return Fatal
+	case status == 429 || status == 408 || status >= 500:
+		return Transient
+	case status == 400:
+		switch code {
+		case CodeUserExists:
+			return Conflict
+		case CodeUnknown, CodeUnavailable:
+			return Transient
+		}
+		return Permanent
+	}
+	return Permanent
+}
+
+// Sanitize makes text from the API or a CSV safe to print: control
+// characters (terminal escapes included) and invisible format characters
+// (bidirectional overrides) become spaces, runs of spaces
+// collapse, and the result is cut to max runes with an ellipsis.
+func Sanitize(s string, max int) string {
+	var b strings.Builder
+	n, space := 0, false
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+				n++
+			}
+			space = true
+			continue
+		}
+		if n >= max {
+			return strings.TrimSpace(b.String()) + "…"
+		}
+		space = false
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
