@@ -60,6 +60,13 @@ type Config struct {
 	DrainTimeout time.Duration
 	// LookupExisting looks up the userId of users that answer P411.
 	LookupExisting bool
+	// Breaker sets when a run stops because the API keeps failing.
+	Breaker BreakerConfig
+	// MaxErrors stops the run once this many rows are invalid or rejected
+	// (0: no limit). MaxErrorsPercent does the same for a share of the
+	// rows done, judged once 100 rows are done (0: no limit).
+	MaxErrors        int
+	MaxErrorsPercent float64
 
 	// OnRow is called once per row, in one goroutine, after the row's
 	// outcome is committed to the checkpoint.
@@ -77,6 +84,9 @@ var (
 	// ErrUnavailable: the API kept failing and the run stopped dispatching
 	// (circuit breaker); safe to rerun.
 	ErrUnavailable = errors.New("API unavailable, safe to rerun")
+	// ErrErrorBudget: more rows were invalid or rejected than --max-errors
+	// allows; the run stopped. Fix the input and rerun.
+	ErrErrorBudget = errors.New("error budget exhausted")
 )
 
 // FatalAPIError means the API refused in a way every row would meet (401):
@@ -101,7 +111,9 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // Importer runs one import.
 type Importer struct {
-	cfg Config
+	cfg     Config
+	breaker *breaker
+	stop    context.CancelCauseFunc // ends attempts: signal, breaker, error budget
 
 	requests atomic.Int64
 	retries  atomic.Int64
@@ -127,7 +139,7 @@ func New(cfg Config) *Importer {
 	if cfg.OnRow == nil {
 		cfg.OnRow = func(*RowResult) {}
 	}
-	return &Importer{cfg: cfg}
+	return &Importer{cfg: cfg, breaker: newBreaker(cfg.Breaker)}
 }
 
 // Progress is a snapshot of a run in progress.
@@ -178,9 +190,10 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 	// attemptCtx ends with the graceful stop or a fatal error: no new row or
 	// attempt starts after it.
-	attemptCtx, cancelAttempts := context.WithCancel(gctx)
-	defer cancelAttempts()
-	defer context.AfterFunc(ctx, cancelAttempts)()
+	attemptCtx, cancelAttempts := context.WithCancelCause(gctx)
+	defer cancelAttempts(nil)
+	defer context.AfterFunc(ctx, func() { cancelAttempts(ErrInterrupted) })()
+	im.stop = cancelAttempts
 	stopped := func() bool { return attemptCtx.Err() != nil }
 	emit := func(r *RowResult) {
 		select {
@@ -250,8 +263,9 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 		sum.Throttled, sum.Paused = st.Throttled, st.Paused
 	}
 	sum.finish(im.cfg.Now().Sub(start))
-	if err == nil && ctx.Err() != nil {
-		err = ErrInterrupted
+	if cause := context.Cause(attemptCtx); err == nil &&
+		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget)) {
+		err = cause
 	}
 	if err != nil {
 		sum.Stopped = err.Error()
@@ -435,6 +449,19 @@ func (im *Importer) record(ctx context.Context, results <-chan *RowResult, sum *
 			im.done.Add(1)
 			im.cfg.OnRow(r)
 		}
+		if im.overBudget(sum) {
+			im.stop(fmt.Errorf("%w: %d rows invalid or rejected", ErrErrorBudget, sum.Invalid+sum.Rejected))
+		}
 	}
 	return nil
+}
+
+// overBudget reports whether permanent row errors passed --max-errors.
+func (im *Importer) overBudget(sum *Summary) bool {
+	bad := sum.Invalid + sum.Rejected
+	if im.cfg.MaxErrors > 0 && bad >= im.cfg.MaxErrors {
+		return true
+	}
+	return im.cfg.MaxErrorsPercent > 0 && sum.Rows >= 100 &&
+		float64(bad)*100 > im.cfg.MaxErrorsPercent*float64(sum.Rows)
 }

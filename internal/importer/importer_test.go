@@ -372,3 +372,54 @@ func TestGracefulStop(t *testing.T) {
 		t.Errorf("rerun = %+v, sandbox %+v", sum2, e.sandbox.Stats())
 	}
 }
+
+func TestCircuitBreakerStopsDispatching(t *testing.T) {
+	e := newEnv(t, sandbox.Config{FailRate: 1}, nil)
+	const rows = 2000
+	sum, _, err := e.run(context.Background(), header+validRows(0, rows), runOpts{workers: 4, maxAttempts: 2})
+	if !errors.Is(err, importer.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if !sum.Balanced() {
+		t.Errorf("summary = %+v", sum)
+	}
+	// It stopped early: most of the file was never tried.
+	if sum.Rows > 100 || e.sandbox.Stats().Requests > 100 {
+		t.Errorf("the breaker let %d rows and %d requests through", sum.Rows, e.sandbox.Stats().Requests)
+	}
+	// Rows never tried are not in the ledger; a rerun against a healthy
+	// API imports the whole file.
+	e.sandbox.SetFaults(sandbox.Faults{})
+	sum, _, err = e.run(context.Background(), header+validRows(0, rows), runOpts{workers: 4})
+	if err != nil || sum.Created != rows {
+		t.Errorf("rerun = %+v, %v", sum, err)
+	}
+}
+
+func TestErrorBudget(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, nil)
+	var b strings.Builder
+	b.WriteString(header)
+	for n := range 300 {
+		b.WriteString(validRow(n))
+		if n%2 == 0 {
+			fmt.Fprintf(&b, "bad-%d,not-an-email,Jan,K,A,C,PL,PASSPORT,X1,,,\n", n)
+		}
+	}
+	client, _ := p100.New(p100.Config{BaseURL: e.server.URL, APIKey: e.key})
+	store, err := checkpoint.Open(context.Background(), e.db, checkpoint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	src, _ := ingest.NewReader(strings.NewReader(b.String()), ingest.Options{})
+	imp := importer.New(importer.Config{Client: client, Ledger: store, Limiter: ratelimit.New(ratelimit.Config{}),
+		Workers: 2, MaxErrors: 10})
+	sum, err := imp.Run(context.Background(), src)
+	if !errors.Is(err, importer.ErrErrorBudget) {
+		t.Fatalf("err = %v, want ErrErrorBudget", err)
+	}
+	if !sum.Balanced() || sum.Invalid < 10 || sum.Rows >= 450 {
+		t.Errorf("summary = %+v", sum)
+	}
+}

@@ -36,6 +36,7 @@ func (im *Importer) send(attemptCtx, reqCtx context.Context, w work) (*RowResult
 		}
 		im.requests.Add(1)
 		user, err := im.cfg.Client.CreateUser(reqCtx, &req)
+		im.watch(err)
 		if err == nil {
 			im.cfg.Limiter.Succeeded()
 			res.Outcome, res.UserID, res.Balances = Created, user.UserID, user.BalanceIDs()
@@ -85,6 +86,21 @@ func (im *Importer) send(attemptCtx, reqCtx context.Context, w work) (*RowResult
 		if !sleep(attemptCtx, delay) {
 			return im.giveUp(res, attempt, apiErr), nil
 		}
+	}
+}
+
+// watch feeds an attempt's result to the circuit breaker and stops the run
+// when it opens. A 429 is the API asking to slow down, not failing: the
+// limiter handles it.
+func (im *Importer) watch(err error) {
+	var apiErr *p100.Error
+	if errors.As(err, &apiErr) && apiErr.Status == 429 {
+		return
+	}
+	transient := err != nil && p100.ClassOf(err) == p100.Transient
+	if im.breaker.record(transient) {
+		im.stop(fmt.Errorf("%w: the API kept failing (%d consecutive transient errors, or more than %.0f%% of the last %d attempts)",
+			ErrUnavailable, im.breaker.cfg.Consecutive, im.breaker.cfg.Rate*100, im.breaker.cfg.Window))
 	}
 }
 
