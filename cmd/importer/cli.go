@@ -58,7 +58,7 @@ func exitCode(err error) int {
 		return ExitRowErrors
 	case errors.As(err, &usage), errors.As(err, &inErr):
 		return ExitUsage
-	case errors.As(err, &fatal), errors.Is(err, importer.ErrUnavailable):
+	case errors.As(err, &fatal), errors.Is(err, importer.ErrUnavailable), errors.Is(err, importer.ErrErrorBudget):
 		return ExitAborted
 	case errors.Is(err, importer.ErrInterrupted):
 		return ExitInterrupted

@@ -146,6 +146,7 @@ type openInput struct {
 	file      *os.File
 	hash      hash.Hash
 	tee       *eofWatcher
+	closer    io.Closer // for inputs that are not files
 }
 
 // open opens the file and reads its header.
@@ -184,14 +185,17 @@ func (in *input) open(now func() time.Time) (*openInput, error) {
 
 // sha256 returns the input's SHA-256 when it was read to the end, else "".
 func (oi *openInput) sha256() string {
-	if !oi.tee.eof {
+	if oi.tee == nil || !oi.tee.eof {
 		return ""
 	}
 	return hex.EncodeToString(oi.hash.Sum(nil))
 }
 
 func (oi *openInput) Close() error {
-	if oi.file == os.Stdin {
+	switch {
+	case oi.closer != nil:
+		return oi.closer.Close()
+	case oi.file == nil || oi.file == os.Stdin:
 		return nil
 	}
 	return oi.file.Close()

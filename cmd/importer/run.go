@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/p100/p100-importer/internal/atomicfile"
@@ -16,6 +18,7 @@ import (
 	"github.com/p100/p100-importer/internal/p100"
 	"github.com/p100/p100-importer/internal/ratelimit"
 	"github.com/p100/p100-importer/internal/report"
+	"github.com/p100/p100-importer/internal/runlock"
 )
 
 // runOptions are the settings of `importer run`.
@@ -33,6 +36,9 @@ type runOptions struct {
 	Lookup       bool
 	Report       string
 	Summary      string
+	Metrics      string
+	MaxErrors    string
+	RetryFailed  bool
 	Progress     string
 	LogFormat    string
 	LogLevel     string
@@ -56,6 +62,9 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.Lookup, "lookup-existing", true, "after P411 (user exists), look the user up to record its userId")
 	fs.StringVar(&o.Report, "report", "", "write the rows that did not succeed to this CSV `file` (re-feedable as --input)")
 	fs.StringVar(&o.Summary, "summary", "", "write the run's summary as JSON to this `file`")
+	fs.StringVar(&o.Metrics, "metrics-file", "", "write the run's figures in Prometheus text format to this `file` (node_exporter textfile collector)")
+	fs.StringVar(&o.MaxErrors, "max-errors", "", "stop once N rows (or N% of the rows, judged after 100) are invalid or rejected, e.g. 50 or 5%; exit code 3")
+	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed (or left in flight), without --input")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress display: auto (a bar on a terminal, a log line every 10s otherwise), bar, log or none")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -110,6 +119,10 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err := o.check(); err != nil {
 		return err
 	}
+	maxErrors, maxErrorsPct, err := parseMaxErrors(o.MaxErrors)
+	if err != nil {
+		return err
+	}
 	key, err := readAPIKey(o.APIKeyFile)
 	if err != nil {
 		return err
@@ -123,13 +136,25 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	}
 	defer client.CloseIdleConnections()
 
-	in, err := o.input.open(o.now)
-	if err != nil {
-		return err
+	var in *openInput
+	if !o.RetryFailed {
+		if in, err = o.input.open(o.now); err != nil {
+			return err
+		}
+		defer in.Close()
 	}
-	defer in.Close()
-	for _, col := range in.reader.Unknown() {
-		log.Warn("column ignored: it maps to no API field", "column", col)
+
+	lock, err := runlock.Acquire(o.Checkpoint+".lock", "run", o.now())
+	if err != nil {
+		var held *runlock.HeldError
+		if errors.As(err, &held) {
+			return usageError{err}
+		}
+		return internalError{err}
+	}
+	defer lock.Release()
+	if lock.Stale != nil {
+		log.Warn("took over the lock of a run that ended without releasing it (killed?)", "holder", lock.Stale.String())
 	}
 
 	store, err := checkpoint.Open(ctx, o.Checkpoint, checkpoint.Options{Now: o.now})
@@ -137,7 +162,24 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		return internalError{fmt.Errorf("open checkpoint %s: %w", o.Checkpoint, err)}
 	}
 	defer store.Close()
-	runID, err := store.BeginRun(ctx, "run", o.Path)
+	if o.RetryFailed {
+		opts, err := o.input.options(o.now)
+		if err != nil {
+			return err
+		}
+		if in, err = openLedgerInput(ctx, store, o.now, opts.Required); err != nil {
+			return err
+		}
+		defer in.Close()
+	}
+	for _, col := range in.reader.Unknown() {
+		log.Warn("column ignored: it maps to no API field", "column", col)
+	}
+	inputName := o.Path
+	if o.RetryFailed {
+		inputName = "(checkpoint: --retry-failed)"
+	}
+	runID, err := store.BeginRun(ctx, "run", inputName)
 	if err != nil {
 		return internalError{err}
 	}
@@ -153,15 +195,17 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	prog := newProgress(stderr, o.Progress, in.totalRows, o.Quiet)
 	var reportErr error
 	imp := importer.New(importer.Config{
-		Client:         client,
-		Ledger:         store,
-		Limiter:        ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: o.Burst}),
-		RunID:          runID,
-		Workers:        o.Workers,
-		MaxAttempts:    o.MaxAttempts,
-		DrainTimeout:   o.DrainTimeout,
-		LookupExisting: o.Lookup,
-		Now:            o.now,
+		Client:           client,
+		Ledger:           store,
+		Limiter:          ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: o.Burst}),
+		RunID:            runID,
+		Workers:          o.Workers,
+		MaxAttempts:      o.MaxAttempts,
+		DrainTimeout:     o.DrainTimeout,
+		LookupExisting:   o.Lookup,
+		MaxErrors:        maxErrors,
+		MaxErrorsPercent: maxErrorsPct,
+		Now:              o.now,
 		OnRow: func(r *importer.RowResult) {
 			prog.add()
 			if r.Outcome.Succeeded() {
@@ -182,7 +226,9 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	sum, runErr := imp.Run(ctx, in.reader)
 	prog.finish()
 
-	sum.ExitCode = exitCode(finalError(runErr, &sum))
+	final := finalError(runErr, &sum)
+	sum.ExitCode, sum.ExitReason = exitCode(final), exitReason(final)
+	sum.Input, sum.InputSHA256 = inputName, in.sha256()
 	if rep != nil {
 		if reportErr == nil {
 			reportErr = rep.Commit()
@@ -195,7 +241,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return internalError{err}
 	}
-	if err := store.FinishRun(context.WithoutCancel(ctx), runID, sum.ExitCode, in.sha256(), sumJSON); err != nil {
+	if err := store.FinishRun(context.WithoutCancel(ctx), runID, sum.ExitCode, sum.InputSHA256, sumJSON); err != nil {
 		log.Error("run end not recorded in the checkpoint", "err", err)
 	}
 	if o.Summary != "" {
@@ -203,8 +249,17 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 			log.Error("summary not written", "file", o.Summary, "err", err)
 		}
 	}
+	if o.Metrics != "" {
+		lastSuccess, err := store.LastSuccess(context.WithoutCancel(ctx))
+		if err == nil {
+			err = writeMetrics(o.Metrics, &sum, lastSuccess)
+		}
+		if err != nil {
+			log.Error("metrics not written", "file", o.Metrics, "err", err)
+		}
+	}
 	printSummary(stderr, &sum, o, rep)
-	return finalError(runErr, &sum)
+	return final
 }
 
 // finalError is the run's result as main sees it.
@@ -216,6 +271,25 @@ func finalError(runErr error, sum *importer.Summary) error {
 		return errRowErrors
 	}
 	return nil
+}
+
+// parseMaxErrors reads --max-errors: "" (no limit), "N" or "N%".
+func parseMaxErrors(s string) (int, float64, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(pct, 64)
+		if err != nil || v <= 0 || v > 100 {
+			return 0, 0, usagef("--max-errors %q: want a count such as 50 or a share such as 5%%", s)
+		}
+		return 0, v, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, 0, usagef("--max-errors %q: want a count such as 50 or a share such as 5%%", s)
+	}
+	return n, 0, nil
 }
 
 func (o *runOptions) check() error {
@@ -237,6 +311,12 @@ func (o *runOptions) check() error {
 	case "auto", "bar", "log", "none":
 	default:
 		return usagef("--progress %q: want auto, bar, log or none", o.Progress)
+	}
+	if o.RetryFailed {
+		if o.Path != "" {
+			return usagef("--retry-failed reads the rows from the checkpoint: drop --input")
+		}
+		return nil
 	}
 	return o.input.check()
 }
@@ -291,6 +371,14 @@ func printSummary(w io.Writer, sum *importer.Summary, o runOptions, rep *report.
 		fmt.Fprintf(w, "failure report: %s (%d rows; fix them and feed the file back with --input)\n", o.Report, rep.Rows())
 	}
 	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, exitMeaning(sum.ExitCode))
+}
+
+// exitReason says in words why the run ended as it did.
+func exitReason(err error) string {
+	if err == nil {
+		return exitMeaning(ExitOK)
+	}
+	return err.Error()
 }
 
 func exitMeaning(code int) string {

@@ -84,3 +84,15 @@ func (s *Store) Runs(ctx context.Context, limit int) ([]Run, error) {
 	}
 	return out, nil
 }
+
+// LastSuccess returns when the last import run that exited 0 finished;
+// zero when none did.
+func (s *Store) LastSuccess(ctx context.Context) (time.Time, error) {
+	var ms sql.NullInt64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT max(finished_at) FROM runs WHERE command = 'run' AND exit_code = 0`).Scan(&ms)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last successful run: %w", err)
+	}
+	return fromMillis(ms), nil
+}

@@ -115,6 +115,7 @@ type Importer struct {
 	breaker *breaker
 	stop    context.CancelCauseFunc // ends attempts: signal, breaker, error budget
 
+	latency  latencyHistogram
 	requests atomic.Int64
 	retries  atomic.Int64
 	done     atomic.Int64 // rows with a committed outcome
@@ -170,7 +171,7 @@ const lookupBatch = 256
 // The returned Summary is always filled, also alongside an error.
 func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 	start := im.cfg.Now()
-	var sum Summary
+	sum := Summary{RunID: im.cfg.RunID, ErrorCodes: map[string]int{}}
 
 	// runCtx outlives the graceful stop so requests already sent can finish;
 	// it ends DrainTimeout after the stop, or at once on a fatal error.
@@ -259,16 +260,12 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 	err := g.Wait()
 	sum.Requests, sum.Retries = im.requests.Load(), im.retries.Load()
-	if st := im.cfg.Limiter.Stats(); st.Throttled > 0 {
-		sum.Throttled, sum.Paused = st.Throttled, st.Paused
-	}
-	sum.finish(im.cfg.Now().Sub(start))
+	st := im.cfg.Limiter.Stats()
+	sum.Throttled, sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
+	sum.finish(start, im.cfg.Now(), &im.latency)
 	if cause := context.Cause(attemptCtx); err == nil &&
 		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget)) {
 		err = cause
-	}
-	if err != nil {
-		sum.Stopped = err.Error()
 	}
 	return sum, err
 }

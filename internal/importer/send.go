@@ -35,7 +35,9 @@ func (im *Importer) send(attemptCtx, reqCtx context.Context, w work) (*RowResult
 			im.retries.Add(1)
 		}
 		im.requests.Add(1)
+		sent := im.cfg.Now()
 		user, err := im.cfg.Client.CreateUser(reqCtx, &req)
+		im.latency.observe(im.cfg.Now().Sub(sent))
 		im.watch(err)
 		if err == nil {
 			im.cfg.Limiter.Succeeded()

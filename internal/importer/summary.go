@@ -5,12 +5,21 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
+	"strings"
 	"time"
 )
 
-// Summary is the account of one run. Rows always equals Created + Exists +
-// Skipped + Invalid + Rejected + Failed.
+// Summary is the account of one run; its JSON form is the --summary file,
+// a stable schema the README documents. Rows always equals Created + Exists
+// + Skipped + Invalid + Rejected + Failed.
 type Summary struct {
+	RunID       int64     `json:"run_id"`
+	Input       string    `json:"input"`
+	InputSHA256 string    `json:"input_sha256"` // "" when the input was not read to its end
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+
 	Rows     int `json:"rows"`
 	Created  int `json:"created"`
 	Exists   int `json:"exists"`
@@ -19,20 +28,29 @@ type Summary struct {
 	Rejected int `json:"rejected"`
 	Failed   int `json:"failed"`
 
-	Requests int64 `json:"requests"`
-	Retries  int64 `json:"retries"`
+	Changed   int `json:"changed"`          // skipped rows whose content differs from what was created
+	Recovered int `json:"exists_recovered"` // exists rows whose userId a lookup recovered
 
-	DurationSeconds float64 `json:"duration_seconds"`
-	RowsPerSecond   float64 `json:"rows_per_second"`
-	ExitCode        int     `json:"exit_code"`
+	Requests  int64 `json:"requests"`
+	Retries   int64 `json:"retries"`
+	Throttled int64 `json:"throttled"`
 
-	// Not in the JSON file's fixed key set; shown in the human summary.
-	Changed   int            `json:"-"`
-	Recovered int            `json:"-"`
-	Throttled int64          `json:"-"`
-	Paused    time.Duration  `json:"-"`
-	Stopped   string         `json:"-"` // why the run stopped early, if it did
-	Codes     map[string]int `json:"-"`
+	DurationSeconds   float64        `json:"duration_seconds"`
+	RowsPerSecond     float64        `json:"rows_per_second"`
+	RequestsPerSecond float64        `json:"requests_per_second"` // the effective rate
+	PausedSeconds     float64        `json:"paused_seconds"`      // time every worker waited on Retry-After
+	LatencyMS         Latency        `json:"latency_ms"`
+	ErrorCodes        map[string]int `json:"error_codes"` // rows not succeeded, by code
+
+	ExitCode   int    `json:"exit_code"`
+	ExitReason string `json:"exit_reason"`
+}
+
+// Latency is the spread of request latencies, in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
 }
 
 // add counts one row's outcome.
@@ -59,10 +77,7 @@ func (s *Summary) add(r *RowResult) {
 		s.Failed++
 	}
 	if r.Code != "" && !r.Outcome.Succeeded() {
-		if s.Codes == nil {
-			s.Codes = map[string]int{}
-		}
-		s.Codes[r.Code]++
+		s.ErrorCodes[r.Code]++
 	}
 }
 
@@ -71,11 +86,21 @@ func (s *Summary) Balanced() bool {
 	return s.Rows == s.Created+s.Exists+s.Skipped+s.Invalid+s.Rejected+s.Failed
 }
 
-func (s *Summary) finish(d time.Duration) {
-	s.DurationSeconds = math.Round(d.Seconds()*1000) / 1000
+func (s *Summary) finish(start, end time.Time, lat *latencyHistogram) {
+	s.StartedAt, s.FinishedAt = start.UTC().Truncate(time.Millisecond), end.UTC().Truncate(time.Millisecond)
+	d := end.Sub(start)
+	s.DurationSeconds = round(d.Seconds(), 3)
 	if d > 0 {
-		s.RowsPerSecond = math.Round(float64(s.Rows)/d.Seconds()*10) / 10
+		s.RowsPerSecond = round(float64(s.Rows)/d.Seconds(), 1)
+		s.RequestsPerSecond = round(float64(s.Requests)/d.Seconds(), 1)
 	}
+	ms := func(q float64) float64 { return round(float64(lat.quantile(q))/float64(time.Millisecond), 2) }
+	s.LatencyMS = Latency{P50: ms(0.50), P95: ms(0.95), P99: ms(0.99)}
+}
+
+func round(v float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
 }
 
 // WriteJSON writes the summary as indented JSON.
@@ -93,17 +118,30 @@ func (s *Summary) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "rows %d: created %d, exists %d, skipped %d, invalid %d, rejected %d, failed %d\n",
 		s.Rows, s.Created, s.Exists, s.Skipped, s.Invalid, s.Rejected, s.Failed)
 	fmt.Fprintf(w, "requests %d (retries %d, throttled %d", s.Requests, s.Retries, s.Throttled)
-	if s.Paused > 0 {
-		fmt.Fprintf(w, ", paused %s", s.Paused.Round(time.Millisecond))
+	if s.PausedSeconds > 0 {
+		fmt.Fprintf(w, ", paused %.1fs", s.PausedSeconds)
 	}
-	fmt.Fprintf(w, ") in %.1fs, %.1f rows/s\n", s.DurationSeconds, s.RowsPerSecond)
+	fmt.Fprintf(w, ") in %.1fs, %.1f rows/s", s.DurationSeconds, s.RowsPerSecond)
+	if s.Requests > 0 {
+		fmt.Fprintf(w, ", latency p50 %.0fms p99 %.0fms", s.LatencyMS.P50, s.LatencyMS.P99)
+	}
+	fmt.Fprintln(w)
 	if s.Recovered > 0 {
 		fmt.Fprintf(w, "exists: %d had their userId recovered by a lookup\n", s.Recovered)
 	}
 	if s.Changed > 0 {
 		fmt.Fprintf(w, "changed: %d skipped rows differ from what was created (not re-sent; see `importer export --state changed`)\n", s.Changed)
 	}
-	if s.Stopped != "" {
-		fmt.Fprintf(w, "stopped early: %s\n", s.Stopped)
+	if len(s.ErrorCodes) > 0 {
+		codes := make([]string, 0, len(s.ErrorCodes))
+		for c := range s.ErrorCodes {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		parts := make([]string, len(codes))
+		for i, c := range codes {
+			parts[i] = fmt.Sprintf("%s %d", c, s.ErrorCodes[c])
+		}
+		fmt.Fprintf(w, "not imported, by code: %s\n", strings.Join(parts, ", "))
 	}
 }

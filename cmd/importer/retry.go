@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"time"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/ingest"
+)
+
+// retryStates are the rows --retry-failed sends again: those that failed,
+// and those a killed run left in flight.
+var retryStates = []checkpoint.State{checkpoint.Failed, checkpoint.InFlight}
+
+// openLedgerInput streams the rows the checkpoint holds as failed (or in
+// flight) as CSV, with the API field names as header, into an ingest
+// reader: the same validation as a file, in constant memory, and no need
+// for the original file.
+func openLedgerInput(ctx context.Context, store *checkpoint.Store, now func() time.Time, required []string) (*openInput, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		cw := csv.NewWriter(pw)
+		cw.Write(ingest.Fields)
+		values := make([]string, len(ingest.Fields))
+		err := store.Scan(ctx, checkpoint.Filter{States: retryStates}, func(e checkpoint.Entry) error {
+			for i, f := range ingest.Fields {
+				values[i] = e.RowData[f]
+			}
+			values[0] = e.ExternalUserID
+			return cw.Write(values)
+		})
+		cw.Flush()
+		if err == nil {
+			err = cw.Error()
+		}
+		pw.CloseWithError(err)
+	}()
+	r, err := ingest.NewReader(pr, ingest.Options{Now: now, Required: required})
+	if err != nil {
+		pr.Close()
+		return nil, internalError{err}
+	}
+	return &openInput{reader: r, totalRows: -1, closer: pr}, nil
+}
