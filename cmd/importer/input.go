@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -22,6 +24,7 @@ import (
 // share them.
 type input struct {
 	Path          string
+	Encoding      string
 	Delimiter     string
 	Required      string
 	DateFormat    string
@@ -32,6 +35,7 @@ type input struct {
 
 func (in *input) register(fs *flag.FlagSet) {
 	fs.StringVar(&in.Path, "input", "", "CSV `file` of users to import; - reads standard input")
+	fs.StringVar(&in.Encoding, "encoding", "utf-8", "character set of a file without byte-order mark: utf-8, utf-16le, utf-16be, windows-1250, iso-8859-2, windows-1252, ...")
 	fs.StringVar(&in.Delimiter, "delimiter", "", "field delimiter: , ; tab or |; empty detects it from the header line")
 	fs.StringVar(&in.Required, "required", strings.Join(ingest.DefaultRequired, ","), "comma-separated API fields every row must have (P100 does not publish its rules)")
 	fs.StringVar(&in.DateFormat, "date-format", "2006-01-02", "Go layout of birthDate in the file, e.g. 02.01.2006; it is sent as YYYY-MM-DD")
@@ -49,7 +53,7 @@ func (in *input) check() error {
 
 // options turns the flags into ingest options.
 func (in *input) options(now func() time.Time) (ingest.Options, error) {
-	opts := ingest.Options{DateLayout: in.DateFormat, Now: now}
+	opts := ingest.Options{DateLayout: in.DateFormat, Encoding: in.Encoding, Now: now}
 	switch in.Delimiter {
 	case "":
 	case "tab", `\t`:
@@ -164,7 +168,7 @@ func (in *input) open(now func() time.Time) (*openInput, error) {
 			return nil, usagef("--input: %w", err)
 		}
 		oi.file = f
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && !strings.HasSuffix(in.Path, ".gz") {
 			if n, err := countLines(f); err == nil {
 				oi.totalRows = max(n-1, 0)
 			}
@@ -174,13 +178,34 @@ func (in *input) open(now func() time.Time) (*openInput, error) {
 			}
 		}
 	}
+	// The SHA-256 is of the bytes on disk, compressed or not.
 	oi.tee = &eofWatcher{r: io.TeeReader(oi.file, oi.hash)}
-	oi.reader, err = ingest.NewReader(oi.tee, opts)
+	text, err := gunzipIfCompressed(oi.tee)
+	if err != nil {
+		oi.Close()
+		return nil, usagef("%s: %w", in.Path, err)
+	}
+	oi.reader, err = ingest.NewReader(text, opts)
 	if err != nil {
 		oi.Close()
 		return nil, usagef("%s: %w", in.Path, err)
 	}
 	return oi, nil
+}
+
+// gunzipIfCompressed reads gzip data (recognised by its magic bytes, not
+// its name) transparently.
+func gunzipIfCompressed(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("read gzip: %w", err)
+	}
+	return zr, nil
 }
 
 // sha256 returns the input's SHA-256 when it was read to the end, else "".

@@ -56,7 +56,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	if !o.Quiet {
 		fmt.Fprintf(stdout, "file:      %s\n", o.Path)
 		fmt.Fprintf(stdout, "delimiter: %s\n", delimiterName(r.Comma()))
-		fmt.Fprintf(stdout, "encoding:  UTF-8\n")
+		fmt.Fprintf(stdout, "encoding:  %s\n", r.Encoding())
 		fmt.Fprintln(stdout, "columns:")
 		for i, h := range r.Header() {
 			field := "(ignored: maps to no API field)"

@@ -21,6 +21,10 @@ type Options struct {
 	// Comma is the delimiter; 0 detects it from the header line among
 	// ',', ';', tab and '|'.
 	Comma rune
+	// Encoding names the file's character set when it has no byte-order
+	// mark: "" or "utf-8" (the default), "utf-16le", "windows-1250",
+	// "iso-8859-2", "windows-1252", ... A BOM always wins.
+	Encoding string
 	// Required lists the fields a row must have; nil means DefaultRequired.
 	Required []string
 	// DocumentTypes lists the accepted documentType values; nil means
@@ -113,15 +117,16 @@ type Reader struct {
 	csv      *csv.Reader
 	um       *gocsv.Unmarshaller
 	comma    rune
+	encoding string
 	header   []string          // as written in the file
 	fieldOf  []string          // header index -> API field ("" for extra columns)
 	columnOf map[string]string // API field -> header as written
 	extra    bool              // the file has columns that map to no field
 	seen     *seenSet
 
-	pending []*Record // rows queued by an unterminated quote
-	lastErr *csv.ParseError
-	rows    int
+	pending  []*Record // rows decoded ahead, or swallowed by an unterminated quote
+	lastLine int       // physical line of the last record read, for I/O errors
+	rows     int
 }
 
 // NewReader reads the header of in and prepares to read rows. It returns a
@@ -143,10 +148,12 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 		}
 	}
 
-	br := bufio.NewReaderSize(in, 64<<10)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
+	text, encName, err := decodeInput(in, opts.Encoding)
+	if err != nil {
+		return nil, err
 	}
+	r.encoding = encName
+	br := bufio.NewReaderSize(text, 64<<10)
 	r.comma = opts.Comma
 	if r.comma == 0 {
 		r.comma = detectComma(br)
@@ -250,6 +257,9 @@ func detectComma(br *bufio.Reader) rune {
 // Header returns the header as written in the file.
 func (r *Reader) Header() []string { return r.header }
 
+// Encoding returns the character set the file is read in.
+func (r *Reader) Encoding() string { return r.encoding }
+
 // Comma returns the delimiter in use.
 func (r *Reader) Comma() rune { return r.comma }
 
@@ -297,6 +307,33 @@ func (r *Reader) next() (*Record, error) {
 		r.pending = r.pending[1:]
 		return rec, nil
 	}
+	rec, pe, err := r.read()
+	if err != nil || pe == nil {
+		return rec, err
+	}
+	if !errors.Is(pe.Err, csv.ErrQuote) || pe.Line <= pe.StartLine {
+		return r.parseErrorRecord(pe), nil
+	}
+	// A quote error spanning lines: either a quoted field that is never
+	// closed (the reader swallowed the rest of the file: the next read is
+	// the end) or a closed multi-line field followed by junk.
+	next, nextPE, err := r.read()
+	switch {
+	case errors.Is(err, io.EOF):
+		return r.unterminatedQuote(pe), nil
+	case err != nil:
+		return nil, err
+	case nextPE != nil:
+		r.pending = append(r.pending, r.parseErrorRecord(nextPE))
+	default:
+		r.pending = append(r.pending, next)
+	}
+	return r.parseErrorRecord(pe), nil
+}
+
+// read decodes the next line: a record, or the CSV syntax error of an
+// unreadable line (reading can go on after it), or io.EOF.
+func (r *Reader) read() (*Record, *csv.ParseError, error) {
 	var (
 		v     any
 		extra map[string]string
@@ -307,41 +344,34 @@ func (r *Reader) next() (*Record, error) {
 	} else {
 		v, err = r.um.Read()
 	}
-	if err == io.EOF {
-		if r.queueSwallowed() {
-			return r.next()
-		}
-		return nil, io.EOF
-	}
-	r.lastErr = nil
 	if err != nil {
 		var pe *csv.ParseError
-		if !errors.As(err, &pe) {
-			return nil, fmt.Errorf("read line %d: %w", r.lineAfter(), err)
+		if errors.As(err, &pe) {
+			return nil, pe, nil
 		}
-		r.lastErr = pe
-		return r.parseErrorRecord(pe), nil
+		if errors.Is(err, io.EOF) {
+			return nil, nil, io.EOF
+		}
+		return nil, nil, fmt.Errorf("read after line %d: %w", r.lastLine, err)
 	}
 	line, _ := r.csv.FieldPos(0)
+	r.lastLine = line
 	rec := &Record{Line: line, input: v.(row), extra: extra}
 	r.validate(rec)
-	return rec, nil
-}
-
-func (r *Reader) lineAfter() int {
-	line, _ := r.csv.FieldPos(0)
-	return line
+	return rec, nil, nil
 }
 
 // parseErrorRecord turns a CSV syntax error into an invalid row.
 func (r *Reader) parseErrorRecord(pe *csv.ParseError) *Record {
+	r.lastLine = pe.Line
 	rec := &Record{Line: pe.StartLine}
 	var reason string
 	switch {
 	case errors.Is(pe.Err, csv.ErrFieldCount):
-		reason = fmt.Sprintf("wrong number of fields: the header has %d", len(r.header))
+		reason = fmt.Sprintf("wrong number of fields: expected %d (the header's), found %d; check the delimiter and the quotes in this row",
+			len(r.header), r.fieldCount())
 	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
-		reason = fmt.Sprintf("a quoted field opened on line %d is not closed properly (the error shows at line %d, column %d); check the quotes", pe.StartLine, pe.Line, pe.Column)
+		reason = fmt.Sprintf("the quoted field opened on line %d is not closed properly (the error shows at line %d, column %d); check the quotes", pe.StartLine, pe.Line, pe.Column)
 	case errors.Is(pe.Err, csv.ErrQuote):
 		reason = fmt.Sprintf("stray or missing quote at column %d: a quoted field must end with a quote followed by the delimiter", pe.Column)
 	case errors.Is(pe.Err, csv.ErrBareQuote):
@@ -353,19 +383,41 @@ func (r *Reader) parseErrorRecord(pe *csv.ParseError) *Record {
 	return rec
 }
 
-// queueSwallowed accounts for the lines an unterminated quote at the end of
-// the file swallowed: each becomes an invalid row, so none vanish.
-func (r *Reader) queueSwallowed() bool {
-	pe := r.lastErr
-	r.lastErr = nil
-	if pe == nil || !errors.Is(pe.Err, csv.ErrQuote) || pe.Line <= pe.StartLine {
-		return false
+// fieldCount returns how many fields the line last read had, even when it
+// was refused for having the wrong number: encoding/csv keeps the fields'
+// positions but not the fields, and FieldPos panics past the last one.
+func (r *Reader) fieldCount() int {
+	n := 0
+	for ; n < 1<<16; n++ {
+		if !r.hasField(n) {
+			break
+		}
 	}
+	return n
+}
+
+func (r *Reader) hasField(i int) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	r.csv.FieldPos(i)
+	return true
+}
+
+// unterminatedQuote reports a quoted field that is never closed: encoding/csv
+// read everything after it as one field. The opening row is invalid, and so
+// is each line it swallowed, so no row vanishes from the count.
+func (r *Reader) unterminatedQuote(pe *csv.ParseError) *Record {
+	swallowed := pe.Line - pe.StartLine
+	rec := &Record{Line: pe.StartLine, Problems: []Problem{{Line: pe.StartLine, Reason: fmt.Sprintf(
+		"a quoted field opened on this line is never closed: the %d line(s) after it, to the end of the file, could not be read; add the missing quote", swallowed)}}}
 	for line := pe.StartLine + 1; line <= pe.Line; line++ {
 		r.pending = append(r.pending, &Record{Line: line, Problems: []Problem{{Line: line,
 			Reason: fmt.Sprintf("not read: inside the quoted field opened on line %d that is never closed", pe.StartLine)}}})
 	}
-	return true
+	return rec
 }
 
 // Columns returns the row's values in the file's column order, as read

@@ -103,7 +103,9 @@ func TestBrokenRowsAreCountedAndReadingGoesOn(t *testing.T) {
 		wantIn    string // a problem must contain this
 		wantLine  int    // on this line
 	}{
-		{"ragged row", "a,b,c\n" + strings.Replace(good, "u-1", "u-2", 1), 2, 1, "wrong number of fields", 2},
+		{"ragged row", "a,b,c\n" + strings.Replace(good, "u-1", "u-2", 1), 2, 1, "expected 12 (the header's), found 3", 2},
+		{"ragged long row", strings.TrimSuffix(good, "\n") + ",extra\n" + strings.Replace(good, "u-1", "u-2", 1), 2, 1, "found 13", 2},
+		{"unterminated quote in the middle", good + `u-5,"jan@example.pl,Jan,K,A,C,PL,PASSPORT,X1,,,` + "\n" + strings.Replace(good, "u-1", "u-6", 1) + strings.Replace(good, "u-1", "u-7", 1), 4, 1, "the 2 line(s) after it", 3},
 		{"bare quote", `u-3,jan@example.pl,Ja"n,K,A,C,PL,PASSPORT,X1,,,` + "\n" + good, 2, 1, "quote inside an unquoted field", 2},
 		{"quoted newline is one row", `u-4,jan@example.pl,Jan,K,"Line 1` + "\nLine 2\",C,PL,PASSPORT,X1,,,\n" + good, 2, 2, "", 0},
 		{"unterminated quote swallows the rest, counted", good + `u-5,"jan@example.pl,Jan,K,A,C,PL,PASSPORT,X1,,,` + "\nu-6,a@b.pl\nu-7,c@d.pl\n", 4, 1, "never closed", 4},

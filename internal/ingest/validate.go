@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/p100/p100-importer/internal/validate"
 )
@@ -27,8 +28,19 @@ func (r *Reader) validate(rec *Record) {
 		rec.Problems = append(rec.Problems, Problem{Line: rec.Line, Column: r.columnName(field), Reason: reason})
 	}
 
+	// Bytes that are not UTF-8 are refused per field, never replaced: a
+	// file in a legacy character set shows here first.
+	badText := map[string]bool{}
+	for _, f := range Fields {
+		if v := u.Get(f); !utf8.ValidString(v) {
+			badText[f] = true
+			problem(f, fmt.Errorf("is not valid UTF-8 (byte %d): the file may be in another character set, such as Windows-1250; give it with --encoding", invalidAt(v)+1))
+			u.Set(f, "")
+		}
+	}
+
 	for _, f := range r.required {
-		if u.Get(f) == "" {
+		if u.Get(f) == "" && !badText[f] {
 			if _, ok := r.columnOf[f]; ok {
 				problem(f, errors.New("is required but empty"))
 			}
@@ -120,4 +132,16 @@ func oneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return r == '\r' || r == '\n' || r == '\t' || r == ' '
 	}), " ")
+}
+
+// invalidAt returns the byte offset of the first invalid UTF-8 sequence.
+func invalidAt(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
 }
