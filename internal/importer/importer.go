@@ -166,7 +166,10 @@ const lookupBatch = 256
 
 // Run imports every row of src. Cancelling ctx is the graceful stop: no new
 // row is read or sent, requests already sent finish (bounded by
-// DrainTimeout) and are recorded, and Run returns ErrInterrupted.
+// DrainTimeout) and are recorded, and Run returns ErrInterrupted. A stopped
+// run accounts for the rows it settled; rows read ahead but never sent are
+// not counted and go out on the next run (at most a queue's worth of them
+// stay marked in flight meanwhile).
 //
 // The returned Summary is always filled, also alongside an error.
 func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
@@ -239,12 +242,12 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 			defer producers.Done()
 			for w := range queue {
 				if stopped() {
-					emit(&RowResult{Record: w.rec, Outcome: Failed, Code: CodeNotSent,
-						Message: "not sent: the run stopped first; it is sent on the next run"})
-					continue
+					continue // never sent: left in flight for the next run
 				}
 				r, err := im.send(attemptCtx, gctx, w)
-				emit(r)
+				if r != nil {
+					emit(r)
+				}
 				if err != nil {
 					return err
 				}
@@ -372,26 +375,18 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 		if err := im.cfg.Ledger.MarkInFlight(context.WithoutCancel(ctx), im.cfg.RunID, marks); err != nil {
 			return &CheckpointError{Err: err}
 		}
-		for i, w := range rows[:n] {
+		for _, w := range rows[:n] {
 			select {
 			case queue <- w:
 			case <-ctx.Done():
-				im.notSent(rows[i:], emit)
+				// The run stopped: rows not sent are left for the next
+				// run (marked ones as in flight, which it sends again).
 				return nil
 			}
 		}
 		rows = rows[n:]
 	}
 	return nil
-}
-
-// notSent settles rows that were read (and perhaps marked) but never sent
-// because the run stopped: they count, as failed, and go out next run.
-func (im *Importer) notSent(rows []work, emit func(*RowResult)) {
-	for _, w := range rows {
-		emit(&RowResult{Record: w.rec, Outcome: Failed, Code: CodeNotSent,
-			Message: "not sent: the run stopped first; it is sent on the next run"})
-	}
 }
 
 // recordBatch is the most outcomes committed in one transaction.

@@ -29,8 +29,7 @@ func (o Outcome) Succeeded() bool { return o == Created || o == Exists || o == S
 
 // Codes the importer gives to rows that carry no API error code.
 const (
-	CodeInvalid = "INVALID"  // local validation
-	CodeNotSent = "NOT_SENT" // the run stopped before the row's request left
+	CodeInvalid = "INVALID" // local validation
 )
 
 // RowResult is a row's outcome, handed to Config.OnRow once it is committed

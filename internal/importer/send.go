@@ -13,8 +13,9 @@ import (
 
 // send creates one user, retrying transient failures with backoff. Every
 // attempt waits for the shared limiter. It returns an error only for a
-// condition that must stop the whole run; the row's outcome is always in
-// the result.
+// condition that must stop the whole run; the row's outcome is in the
+// result, which is nil when the run stopped before the row's first attempt
+// (the row is then left for the next run).
 //
 // attemptCtx ends with the graceful stop or a fatal error: no new attempt
 // starts after it. reqCtx bounds the requests themselves: it outlives the
@@ -28,6 +29,9 @@ func (im *Importer) send(attemptCtx, reqCtx context.Context, w work) (*RowResult
 	var last *p100.Error
 	for attempt := 1; ; attempt++ {
 		if err := im.cfg.Limiter.Wait(attemptCtx); err != nil {
+			if attempt == 1 {
+				return nil, nil
+			}
 			return im.giveUp(res, attempt-1, last), nil
 		}
 		res.Attempts = attempt
@@ -107,13 +111,11 @@ func (im *Importer) watch(err error) {
 }
 
 // giveUp settles a row whose transient failures outlasted the retries or
-// the run.
+// the run; last is the error of its last attempt.
 func (im *Importer) giveUp(res *RowResult, attempts int, last *p100.Error) *RowResult {
 	res.Outcome, res.Attempts = Failed, attempts
 	switch {
-	case attempts == 0 || last == nil:
-		res.Code, res.Message = CodeNotSent, "not sent: the run stopped first; it is sent on the next run"
-	case last != nil && attempts >= im.cfg.MaxAttempts:
+	case attempts >= im.cfg.MaxAttempts:
 		res.Message = fmt.Sprintf("gave up after %d attempts: %s", attempts, last.Error())
 	default:
 		res.Message = fmt.Sprintf("the run stopped after %d attempt(s); last error: %s", attempts, last.Error())
