@@ -87,7 +87,9 @@ type Store struct {
 	reader *sql.DB
 	now    func() time.Time
 
-	lookup *sql.Stmt
+	lookup     *sql.Stmt // on the reader
+	markStmt   *sql.Stmt // on the writer
+	recordStmt *sql.Stmt // on the writer
 }
 
 // Open opens or creates the checkpoint at path, switches it to WAL and runs
@@ -121,6 +123,13 @@ func Open(ctx context.Context, filename string, opts Options) (*Store, error) {
 		if err := s.prepareWriter(ctx); err != nil {
 			s.Close()
 			return nil, err
+		}
+		if s.markStmt, err = s.writer.PrepareContext(ctx, markSQL); err == nil {
+			s.recordStmt, err = s.writer.PrepareContext(ctx, recordSQL)
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open checkpoint: prepare writes: %w", err)
 		}
 	}
 	if err := s.checkIdentity(ctx); err != nil {
@@ -258,8 +267,10 @@ func (s *Store) Path() string { return s.path }
 // Close checkpoints the WAL and closes the database.
 func (s *Store) Close() error {
 	var errs []error
-	if s.lookup != nil {
-		errs = append(errs, s.lookup.Close())
+	for _, st := range []*sql.Stmt{s.lookup, s.markStmt, s.recordStmt} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())

@@ -8,6 +8,26 @@ import (
 	"time"
 )
 
+// The statements the writer runs for every row, prepared once.
+const (
+	markSQL = `
+			INSERT INTO users (external_user_id, state, content_hash, line, run_id, row_data, first_seen_at, updated_at)
+			VALUES (?1, 'in_flight', ?2, ?3, ?4, ?5, ?6, ?6)
+			ON CONFLICT (external_user_id) DO UPDATE SET
+				state = 'in_flight', content_hash = ?2, changed = 0, line = ?3, run_id = ?4,
+				row_data = ?5, updated_at = ?6`
+	recordSQL = `
+			INSERT INTO users (external_user_id, state, content_hash, user_id, balances, line, run_id,
+			                   error_code, error_message, attempts, row_data, first_seen_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+			ON CONFLICT (external_user_id) DO UPDATE SET
+				state = ?2, content_hash = ?3, changed = 0,
+				user_id = coalesce(?4, user_id), balances = coalesce(?5, balances),
+				line = ?6, run_id = ?7, error_code = ?8, error_message = ?9,
+				attempts = ?10, row_data = ?11, updated_at = ?12
+			WHERE users.state NOT IN ('created', 'exists') OR ?2 IN ('created', 'exists')`
+)
+
 // Known is what the ledger holds about a row, as a rerun needs it.
 type Known struct {
 	State        State
@@ -70,16 +90,7 @@ func (s *Store) MarkInFlight(ctx context.Context, runID int64, marks []Mark) err
 	}
 	now := s.millis()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO users (external_user_id, state, content_hash, line, run_id, row_data, first_seen_at, updated_at)
-			VALUES (?1, 'in_flight', ?2, ?3, ?4, ?5, ?6, ?6)
-			ON CONFLICT (external_user_id) DO UPDATE SET
-				state = 'in_flight', content_hash = ?2, changed = 0, line = ?3, run_id = ?4,
-				row_data = ?5, updated_at = ?6`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, s.markStmt)
 		for _, m := range marks {
 			if _, err := stmt.ExecContext(ctx, m.ExternalUserID, m.ContentHash, m.Line, runID, nullBytes(m.RowData), now); err != nil {
 				return err
@@ -116,20 +127,7 @@ func (s *Store) Record(ctx context.Context, runID int64, outcomes []Outcome) err
 	}
 	now := s.millis()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO users (external_user_id, state, content_hash, user_id, balances, line, run_id,
-			                   error_code, error_message, attempts, row_data, first_seen_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
-			ON CONFLICT (external_user_id) DO UPDATE SET
-				state = ?2, content_hash = ?3, changed = 0,
-				user_id = coalesce(?4, user_id), balances = coalesce(?5, balances),
-				line = ?6, run_id = ?7, error_code = ?8, error_message = ?9,
-				attempts = ?10, row_data = ?11, updated_at = ?12
-			WHERE users.state NOT IN ('created', 'exists') OR ?2 IN ('created', 'exists')`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, s.recordStmt)
 		for _, o := range outcomes {
 			var balances, rowData, code, message any
 			if len(o.Balances) > 0 {

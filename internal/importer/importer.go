@@ -333,7 +333,7 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit fun
 		if rec.DupOf > 0 {
 			seen = false // the ledger entry belongs to the first row with this id
 		}
-		hash := rec.User.Hash()
+		hash := rec.Hash()
 		switch {
 		case seen && k.State.Succeeded():
 			// Done in an earlier run: never re-sent. A content change is
@@ -420,7 +420,7 @@ func (im *Importer) record(ctx context.Context, results <-chan *RowResult, sum *
 			o := checkpoint.Outcome{
 				ExternalUserID: r.Record.User.ExternalUserID,
 				State:          state,
-				ContentHash:    r.Record.User.Hash(),
+				ContentHash:    r.Record.Hash(),
 				UserID:         r.UserID,
 				Balances:       r.Balances,
 				Line:           r.Record.Line,

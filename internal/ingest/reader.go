@@ -64,6 +64,16 @@ type Record struct {
 
 	input row               // the values as read, untrimmed
 	extra map[string]string // values of columns that map to no field
+	hash  []byte            // User.Hash, once computed
+}
+
+// Hash returns the digest of the row's normalised request fields (see
+// User.Hash), computed once.
+func (r *Record) Hash() []byte {
+	if r.hash == nil {
+		r.hash = r.User.Hash()
+	}
+	return r.hash
 }
 
 // Valid reports whether the row can be sent.
