@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.APIKeyFile, "api-key-file", "", "read the API key from `file` (mode 0600) instead of the environment variable P100_API_KEY")
 	fs.Float64Var(&o.Rate, "rate", 10, "requests per second over all workers, retries included; 0 means no limit")
 	fs.IntVar(&o.Burst, "burst", 5, "requests that may leave at once before --rate paces them")
-	fs.IntVar(&o.Workers, "workers", 8, "concurrent requests; to sustain --rate R against latency L (seconds) use at least R*L")
+	fs.IntVar(&o.Workers, "workers", 0, "concurrent requests; 0 (auto) means --rate x 1s, between 8 and 64: enough for latencies up to 1s, or up to 64/rate s above 64/s (to sustain --rate R at latency L seconds you need R*L); 8 when --rate is 0")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", 5, "attempts per row for transient errors (P500, P501, 429, 5xx, timeouts)")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "after a stop signal, how long requests already sent may take to finish")
@@ -119,6 +120,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err := o.check(); err != nil {
 		return err
 	}
+	o.Workers = autoWorkers(o.Workers, o.Rate)
 	maxErrors, maxErrorsPct, err := parseMaxErrors(o.MaxErrors)
 	if err != nil {
 		return err
@@ -273,6 +275,20 @@ func finalError(runErr error, sum *importer.Summary) error {
 	return nil
 }
 
+// autoWorkers picks the worker count when --workers is 0: enough requests
+// in flight to hold --rate against up to a second of latency, within
+// [8, 64]. More workers would only wait for the limiter's tokens; fewer
+// would cap the rate below --rate on a slow API.
+func autoWorkers(workers int, rate float64) int {
+	if workers > 0 {
+		return workers
+	}
+	if rate <= 0 {
+		return 8
+	}
+	return min(max(int(math.Ceil(rate)), 8), 64)
+}
+
 // parseMaxErrors reads --max-errors: "" (no limit), "N" or "N%".
 func parseMaxErrors(s string) (int, float64, error) {
 	if s == "" {
@@ -294,8 +310,8 @@ func parseMaxErrors(s string) (int, float64, error) {
 
 func (o *runOptions) check() error {
 	switch {
-	case o.Workers < 1:
-		return usagef("--workers must be at least 1")
+	case o.Workers < 0:
+		return usagef("--workers must be 0 (auto) or more")
 	case o.Rate < 0:
 		return usagef("--rate must be 0 (no limit) or more")
 	case o.Burst < 1:
