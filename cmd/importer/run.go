@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ type runOptions struct {
 	LogFormat    string
 	LogLevel     string
 	Quiet        bool
+	CPUProfile   string
 
 	now func() time.Time
 }
@@ -70,6 +72,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.Quiet, "quiet", false, "for cron: only warnings, errors and the final summary line")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "for developers: write a Go CPU profile of the run to this `file`")
 	return fs
 }
 
@@ -121,6 +124,13 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		return err
 	}
 	o.Workers = autoWorkers(o.Workers, o.Rate)
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return usageError{err}
+		}
+		defer stop()
+	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(o.MaxErrors)
 	if err != nil {
 		return err
@@ -411,4 +421,17 @@ func exitMeaning(code int) string {
 		return "interrupted; safe to rerun with the same checkpoint"
 	}
 	return "internal error"
+}
+
+// startCPUProfile profiles the process until the returned func is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

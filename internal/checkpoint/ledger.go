@@ -85,23 +85,7 @@ type Mark struct {
 // MarkInFlight records, in one transaction, that the rows' requests are
 // about to leave. It returns only once the marks are committed.
 func (s *Store) MarkInFlight(ctx context.Context, runID int64, marks []Mark) error {
-	if len(marks) == 0 {
-		return nil
-	}
-	now := s.millis()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.markStmt)
-		for _, m := range marks {
-			if _, err := stmt.ExecContext(ctx, m.ExternalUserID, m.ContentHash, m.Line, runID, nullBytes(m.RowData), now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("mark %d rows in flight: %w", len(marks), err)
-	}
-	return nil
+	return s.Write(ctx, runID, marks, nil)
 }
 
 // Outcome is a row's final state in one run.
@@ -122,34 +106,52 @@ type Outcome struct {
 // personal data (row_data) and its error; a succeeded row already in the
 // ledger is never downgraded by a later failure for the same user.
 func (s *Store) Record(ctx context.Context, runID int64, outcomes []Outcome) error {
-	if len(outcomes) == 0 {
+	return s.Write(ctx, runID, nil, outcomes)
+}
+
+// Write commits in-flight marks and outcomes together in one transaction:
+// the group commit that keeps the ledger off the pipeline's critical path.
+// It returns once both are durable (as WAL with synchronous=NORMAL makes
+// them: safe from a killed process).
+func (s *Store) Write(ctx context.Context, runID int64, marks []Mark, outcomes []Outcome) error {
+	if len(marks) == 0 && len(outcomes) == 0 {
 		return nil
 	}
 	now := s.millis()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.recordStmt)
-		for _, o := range outcomes {
-			var balances, rowData, code, message any
-			if len(o.Balances) > 0 {
-				b, err := json.Marshal(o.Balances)
-				if err != nil {
-					return err
+		if len(marks) > 0 {
+			stmt := tx.StmtContext(ctx, s.markStmt)
+			for _, m := range marks {
+				if _, err := stmt.ExecContext(ctx, m.ExternalUserID, m.ContentHash, m.Line, runID, nullBytes(m.RowData), now); err != nil {
+					return fmt.Errorf("mark row %s in flight: %w", m.ExternalUserID, err)
 				}
-				balances = string(b)
 			}
-			if !o.State.Succeeded() {
-				rowData = nullBytes(o.RowData)
-				code, message = nullString(o.ErrorCode), nullString(o.ErrorMessage)
-			}
-			if _, err := stmt.ExecContext(ctx, o.ExternalUserID, string(o.State), o.ContentHash,
-				nullString(o.UserID), balances, o.Line, runID, code, message, o.Attempts, rowData, now); err != nil {
-				return fmt.Errorf("row %s: %w", o.ExternalUserID, err)
+		}
+		if len(outcomes) > 0 {
+			stmt := tx.StmtContext(ctx, s.recordStmt)
+			for _, o := range outcomes {
+				var balances, rowData, code, message any
+				if len(o.Balances) > 0 {
+					b, err := json.Marshal(o.Balances)
+					if err != nil {
+						return err
+					}
+					balances = string(b)
+				}
+				if !o.State.Succeeded() {
+					rowData = nullBytes(o.RowData)
+					code, message = nullString(o.ErrorCode), nullString(o.ErrorMessage)
+				}
+				if _, err := stmt.ExecContext(ctx, o.ExternalUserID, string(o.State), o.ContentHash,
+					nullString(o.UserID), balances, o.Line, runID, code, message, o.Attempts, rowData, now); err != nil {
+					return fmt.Errorf("record row %s: %w", o.ExternalUserID, err)
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record %d outcomes: %w", len(outcomes), err)
+		return fmt.Errorf("write %d marks and %d outcomes: %w", len(marks), len(outcomes), err)
 	}
 	return nil
 }

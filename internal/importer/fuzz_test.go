@@ -34,18 +34,12 @@ func (m *memLedger) Lookup(_ context.Context, ids []string) (map[string]checkpoi
 	return out, nil
 }
 
-func (m *memLedger) MarkInFlight(_ context.Context, _ int64, marks []checkpoint.Mark) error {
+func (m *memLedger) Write(_ context.Context, _ int64, marks []checkpoint.Mark, outs []checkpoint.Outcome) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, mk := range marks {
 		m.rows[mk.ExternalUserID] = checkpoint.Known{State: checkpoint.InFlight, ContentHash: mk.ContentHash}
 	}
-	return nil
-}
-
-func (m *memLedger) Record(_ context.Context, _ int64, outs []checkpoint.Outcome) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, o := range outs {
 		if k, ok := m.rows[o.ExternalUserID]; ok && k.State.Succeeded() && !o.State.Succeeded() {
 			continue

@@ -26,8 +26,8 @@ type Client interface {
 // Ledger is the part of the checkpoint the importer writes.
 type Ledger interface {
 	Lookup(ctx context.Context, ids []string) (map[string]checkpoint.Known, error)
-	MarkInFlight(ctx context.Context, runID int64, marks []checkpoint.Mark) error
-	Record(ctx context.Context, runID int64, outcomes []checkpoint.Outcome) error
+	// Write commits marks and outcomes in one transaction.
+	Write(ctx context.Context, runID int64, marks []checkpoint.Mark, outcomes []checkpoint.Outcome) error
 	SetChanged(ctx context.Context, changed map[string]bool) error
 }
 
@@ -188,8 +188,9 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 	g, gctx := errgroup.WithContext(runCtx)
 	records := make(chan *ingest.Record, lookupBatch)
-	queue := make(chan work, im.cfg.Workers)
+	queue := make(chan work, max(im.cfg.Workers, markChunk))
 	results := make(chan *RowResult, 2*lookupBatch)
+	markReqs := make(chan markRequest)
 	recorderDone := make(chan struct{})
 
 	// attemptCtx ends with the graceful stop or a fatal error: no new row or
@@ -203,6 +204,22 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 		select {
 		case results <- r:
 		case <-recorderDone: // the recorder failed; its error ends the run
+		}
+	}
+	// mark has the recorder commit marks (with whatever outcomes are
+	// pending) and waits for the commit.
+	mark := func(marks []checkpoint.Mark) error {
+		req := markRequest{marks: marks, done: make(chan error, 1)}
+		select {
+		case markReqs <- req:
+		case <-recorderDone:
+			return errRecorderGone
+		}
+		select {
+		case err := <-req.done:
+			return err
+		case <-recorderDone:
+			return errRecorderGone
 		}
 	}
 
@@ -233,8 +250,9 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 	g.Go(func() error { // dispatcher
 		defer producers.Done()
+		defer close(markReqs)
 		defer close(queue)
-		return im.dispatch(attemptCtx, records, queue, emit)
+		return im.dispatch(attemptCtx, records, queue, emit, mark)
 	})
 
 	for range im.cfg.Workers {
@@ -258,7 +276,7 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 	g.Go(func() error { // recorder
 		defer close(recorderDone)
-		return im.record(runCtx, results, &sum)
+		return im.record(runCtx, results, markReqs, &sum)
 	})
 
 	err := g.Wait()
@@ -275,7 +293,7 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 // dispatch looks rows up in the ledger in batches, settles those that need
 // no request, marks the others in flight and queues them for the workers.
-func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record, queue chan<- work, emit func(*RowResult)) error {
+func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record, queue chan<- work, emit func(*RowResult), mark func([]checkpoint.Mark) error) error {
 	batch := make([]*ingest.Record, 0, lookupBatch)
 	for {
 		batch = batch[:0]
@@ -304,7 +322,7 @@ func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record,
 		if err != nil {
 			return err
 		}
-		if err := im.enqueue(ctx, toSend, queue, emit); err != nil {
+		if err := im.enqueue(ctx, toSend, queue, mark); err != nil {
 			return err
 		}
 	}
@@ -364,7 +382,7 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit fun
 
 // enqueue marks rows in flight, a worker's worth at a time, and queues them.
 // A row is queued only once its mark is committed.
-func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work, emit func(*RowResult)) error {
+func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work, mark func([]checkpoint.Mark) error) error {
 	chunk := cap(queue)
 	for len(rows) > 0 {
 		n := min(chunk, len(rows))
@@ -372,8 +390,8 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 		for i, w := range rows[:n] {
 			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.hash, Line: w.rec.Line, RowData: w.data}
 		}
-		if err := im.cfg.Ledger.MarkInFlight(context.WithoutCancel(ctx), im.cfg.RunID, marks); err != nil {
-			return &CheckpointError{Err: err}
+		if err := mark(marks); err != nil {
+			return err
 		}
 		for _, w := range rows[:n] {
 			select {
@@ -389,63 +407,115 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 	return nil
 }
 
-// recordBatch is the most outcomes committed in one transaction.
-const recordBatch = 512
+// Group commit: outcomes are committed in batches of up to recordBatch,
+// at most commitDelay after the first of a batch arrived; a mark request
+// commits at once, taking the pending outcomes along.
+const (
+	recordBatch = 512
+	commitDelay = 10 * time.Millisecond
+	// markChunk is how many rows are marked in flight per commit (and the
+	// least the work queue holds): fewer commits, a few more rows in
+	// flight (never sent, so never re-sent as P411) if the run dies.
+	markChunk = 64
+)
 
-// record commits outcomes in batches and only then counts and reports them.
-func (im *Importer) record(ctx context.Context, results <-chan *RowResult, sum *Summary) error {
+// markRequest asks the recorder to commit in-flight marks; the dispatcher
+// waits on done before it queues the rows.
+type markRequest struct {
+	marks []checkpoint.Mark
+	done  chan error
+}
+
+// errRecorderGone: the recorder stopped (its own error ends the run).
+var errRecorderGone = errors.New("the checkpoint writer stopped")
+
+// record is the ledger's single writer: it commits in-flight marks and
+// outcomes together in batches, and only then counts and reports outcomes.
+func (im *Importer) record(ctx context.Context, results <-chan *RowResult, marks <-chan markRequest, sum *Summary) error {
 	ctx = context.WithoutCancel(ctx) // an outcome the API confirmed is never dropped
-	batch := make([]*RowResult, 0, recordBatch)
-	outcomes := make([]checkpoint.Outcome, 0, recordBatch)
-	for first := range results {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < recordBatch {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
+	var (
+		batch    = make([]*RowResult, 0, recordBatch)
+		waiting  []markRequest
+		outcomes = make([]checkpoint.Outcome, 0, recordBatch)
+		timer    = time.NewTimer(time.Hour)
+		timerOn  bool
+	)
+	timer.Stop()
+	flush := func() error {
+		if len(batch) == 0 && len(waiting) == 0 {
+			return nil
+		}
+		if timerOn {
+			timer.Stop()
+			timerOn = false
+		}
+		var ms []checkpoint.Mark
+		for _, w := range waiting {
+			ms = append(ms, w.marks...)
 		}
 		outcomes = outcomes[:0]
 		for _, r := range batch {
-			state, ok := r.ledgerState()
-			if !ok {
-				continue
+			if o, ok := r.outcome(); ok {
+				outcomes = append(outcomes, o)
 			}
-			o := checkpoint.Outcome{
-				ExternalUserID: r.Record.User.ExternalUserID,
-				State:          state,
-				ContentHash:    r.Record.Hash(),
-				UserID:         r.UserID,
-				Balances:       r.Balances,
-				Line:           r.Record.Line,
-				ErrorCode:      r.Code,
-				ErrorMessage:   r.Message,
-				Attempts:       r.Attempts,
-			}
-			if !state.Succeeded() {
-				o.RowData = r.Record.User.MarshalFields()
-			}
-			outcomes = append(outcomes, o)
 		}
-		if err := im.cfg.Ledger.Record(ctx, im.cfg.RunID, outcomes); err != nil {
-			return &CheckpointError{Err: err}
+		err := im.cfg.Ledger.Write(ctx, im.cfg.RunID, ms, outcomes)
+		if err != nil {
+			err = &CheckpointError{Err: err}
+		}
+		for _, w := range waiting {
+			w.done <- err
+		}
+		waiting = waiting[:0]
+		if err != nil {
+			return err
 		}
 		for _, r := range batch {
 			sum.add(r)
 			im.done.Add(1)
 			im.cfg.OnRow(r)
 		}
+		batch = batch[:0]
 		if im.overBudget(sum) {
 			im.stop(fmt.Errorf("%w: %d rows invalid or rejected", ErrErrorBudget, sum.Invalid+sum.Rejected))
 		}
+		return nil
 	}
-	return nil
+	for results != nil || marks != nil {
+		due := false
+		var tick <-chan time.Time
+		if timerOn {
+			tick = timer.C
+		}
+		select {
+		case r, ok := <-results:
+			if !ok {
+				results = nil
+				due = true
+				break
+			}
+			batch = append(batch, r)
+			if !timerOn {
+				timer.Reset(commitDelay)
+				timerOn = true
+			}
+		case m, ok := <-marks:
+			if !ok {
+				marks = nil
+				break
+			}
+			waiting = append(waiting, m)
+		case <-tick:
+			timerOn = false
+			due = true
+		}
+		if due || len(waiting) > 0 || len(batch) >= recordBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // overBudget reports whether permanent row errors passed --max-errors.

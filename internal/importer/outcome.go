@@ -66,3 +66,27 @@ func (r *RowResult) ledgerState() (checkpoint.State, bool) {
 	}
 	return "", false
 }
+
+// outcome is what the ledger keeps of a result; ok is false for results
+// that do not change the ledger.
+func (r *RowResult) outcome() (checkpoint.Outcome, bool) {
+	state, ok := r.ledgerState()
+	if !ok {
+		return checkpoint.Outcome{}, false
+	}
+	o := checkpoint.Outcome{
+		ExternalUserID: r.Record.User.ExternalUserID,
+		State:          state,
+		ContentHash:    r.Record.Hash(),
+		UserID:         r.UserID,
+		Balances:       r.Balances,
+		Line:           r.Record.Line,
+		ErrorCode:      r.Code,
+		ErrorMessage:   r.Message,
+		Attempts:       r.Attempts,
+	}
+	if !state.Succeeded() {
+		o.RowData = r.Record.User.MarshalFields()
+	}
+	return o, true
+}
