@@ -109,12 +109,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	default:
 		fmt.Fprint(stderr, usageText)
-		return usagef("unknown command %q", cmd)
+		return usagef("unknown command %s", quoteCommand(cmd))
 	}
 	if err != nil && !errors.Is(err, errHelp) && !errors.Is(err, errRowErrors) {
 		fmt.Fprintf(stderr, "importer: %v\n", err)
 	}
 	return err
+}
+
+// quoteCommand echoes a mistyped command, unless it looks like it could be a
+// secret pasted by mistake (long, or not made of letters).
+func quoteCommand(cmd string) string {
+	if len(cmd) > 16 {
+		return "(not shown: too long to be a command)"
+	}
+	for _, r := range cmd {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return "(not shown)"
+		}
+	}
+	return fmt.Sprintf("%q", cmd)
 }
 
 // newLogger builds the one logger of a command: text or JSON on stderr.

@@ -10,12 +10,12 @@ import (
 	"github.com/p100/p100-importer/internal/ingest"
 )
 
-// retryStates are the rows --retry-failed sends again: those that failed,
-// and those a killed run left in flight.
-var retryStates = []checkpoint.State{checkpoint.Failed, checkpoint.InFlight}
+// retryStates are the rows --retry-failed sends again. Rows left in flight
+// are not among them: the checkpoint keeps no personal data for them (most
+// succeed), so only a run with the original file can send them again.
+var retryStates = []checkpoint.State{checkpoint.Failed}
 
-// openLedgerInput streams the rows the checkpoint holds as failed (or in
-// flight) as CSV, with the API field names as header, into an ingest
+// openLedgerInput streams the rows the checkpoint holds as failed as CSV, with the API field names as header, into an ingest
 // reader: the same validation as a file, in constant memory, and no need
 // for the original file.
 func openLedgerInput(ctx context.Context, store *checkpoint.Store, now func() time.Time, required []string) (*openInput, error) {

@@ -67,7 +67,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.Summary, "summary", "", "write the run's summary as JSON to this `file`")
 	fs.StringVar(&o.Metrics, "metrics-file", "", "write the run's figures in Prometheus text format to this `file` (node_exporter textfile collector)")
 	fs.StringVar(&o.MaxErrors, "max-errors", "", "stop once N rows (or N% of the rows, judged after 100) are invalid or rejected, e.g. 50 or 5%; exit code 3")
-	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed (or left in flight), without --input")
+	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed, without --input (rows left in flight need the original --input)")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress display: auto (a bar on a terminal, a log line every 10s otherwise), bar, log or none")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -183,6 +183,10 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer in.Close()
+		if c, err := store.Count(ctx); err == nil && c.ByState[checkpoint.InFlight] > 0 {
+			log.Warn("rows left in flight by a run that stopped or died are not sent by --retry-failed: run again with the original --input to settle them",
+				"rows", c.ByState[checkpoint.InFlight])
+		}
 	}
 	for _, col := range in.reader.Unknown() {
 		log.Warn("column ignored: it maps to no API field", "column", col)
@@ -351,16 +355,18 @@ func (o *runOptions) check() error {
 // never appears in any message.
 func readAPIKey(file string) (p100.APIKey, error) {
 	if file != "" {
+		// The path is not echoed in errors: pasted by mistake, it could be
+		// the key itself.
 		fi, err := os.Stat(file)
 		if err != nil {
-			return "", usagef("--api-key-file: %w", err)
+			return "", usagef("--api-key-file: %s", pathErrorKind(err))
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
 			return "", usagef("--api-key-file %s is readable by group or others (mode %04o): run chmod 600 %s", file, fi.Mode().Perm(), file)
 		}
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return "", usagef("--api-key-file: %w", err)
+			return "", usagef("--api-key-file: %s", pathErrorKind(err))
 		}
 		key := trimKey(string(data))
 		if key == "" {
@@ -373,6 +379,21 @@ func readAPIKey(file string) (p100.APIKey, error) {
 		return "", usagef("no API key: set P100_API_KEY or use --api-key-file FILE")
 	}
 	return p100.APIKey(key), nil
+}
+
+// pathErrorKind describes a file error without its path.
+func pathErrorKind(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no such file (the path is not shown in case it is the key itself)"
+	case errors.Is(err, os.ErrPermission):
+		return "permission denied"
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return "cannot read the file"
 }
 
 func trimKey(s string) string {

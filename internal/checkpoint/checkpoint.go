@@ -163,7 +163,9 @@ func dsn(filename string, readOnly bool) string {
 	if readOnly {
 		q += "&mode=ro&_pragma=query_only(1)"
 	} else {
-		q += "&_pragma=journal_mode(WAL)&_txlock=immediate"
+		// secure_delete zeroes deleted content, so personal data removed
+		// from a row that succeeded does not linger in free page space.
+		q += "&_pragma=journal_mode(WAL)&_pragma=secure_delete(1)&_txlock=immediate"
 	}
 	// Escape the characters that would end the path part of an SQLite URI.
 	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filename)

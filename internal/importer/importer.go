@@ -158,7 +158,6 @@ func (im *Importer) Progress() Progress {
 type work struct {
 	rec  *ingest.Record
 	hash []byte
-	data []byte
 }
 
 // lookupBatch is how many rows the dispatcher looks up in one query.
@@ -368,10 +367,12 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit fun
 			emit(&RowResult{Record: rec, Outcome: Invalid, Code: CodeInvalid, Message: rec.Reason()})
 		case seen && k.State == checkpoint.Rejected && string(hash) == string(k.ContentHash):
 			// P100 refused this very content before: it would again.
-			emit(&RowResult{Record: rec, Outcome: Rejected, Code: k.ErrorCode,
+			// The ledger keeps P100's own message; only the report says why
+			// nothing was sent.
+			emit(&RowResult{Record: rec, Outcome: Rejected, Code: k.ErrorCode, unchanged: true,
 				Message: "unchanged since P100 refused it in an earlier run: " + k.ErrorMessage})
 		default:
-			toSend = append(toSend, work{rec: rec, hash: hash, data: rec.User.MarshalFields()})
+			toSend = append(toSend, work{rec: rec, hash: hash})
 		}
 	}
 	if err := im.cfg.Ledger.SetChanged(context.WithoutCancel(ctx), changed); err != nil {
@@ -388,7 +389,9 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 		n := min(chunk, len(rows))
 		marks := make([]checkpoint.Mark, n)
 		for i, w := range rows[:n] {
-			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.hash, Line: w.rec.Line, RowData: w.data}
+			// No personal data in the mark: most rows succeed, and SQLite
+			// may leave the bytes of overwritten values in free page space.
+			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.hash, Line: w.rec.Line}
 		}
 		if err := mark(marks); err != nil {
 			return err

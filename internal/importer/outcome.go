@@ -45,11 +45,16 @@ type RowResult struct {
 	Message   string // why, in words
 	Attempts  int    // requests sent for this row in this run
 	Latency   time.Duration
+
+	unchanged bool // settled from the ledger without a request: nothing to write back
 }
 
 // ledgerState maps an outcome to the state the checkpoint keeps; ok is
 // false for outcomes that do not change the ledger.
 func (r *RowResult) ledgerState() (checkpoint.State, bool) {
+	if r.unchanged {
+		return "", false
+	}
 	switch r.Outcome {
 	case Created:
 		return checkpoint.Created, true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,16 @@ func (APIKey) GoString() string             { return `p100.APIKey("[redacted]")`
 func (APIKey) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
 func (APIKey) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 func (k APIKey) reveal() string             { return string(k) }
+
+// Format redacts the key for every fmt verb, also those (%d, %t, ...) for
+// which fmt would otherwise print the underlying string.
+func (k APIKey) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, k.GoString())
+		return
+	}
+	io.WriteString(f, "[redacted]")
+}
 
 // CreateUserRequest is the body of POST /v1/user/balances/crypto, field
 // names exactly as P100 documents them.
@@ -99,7 +110,7 @@ type Config struct {
 // Client calls the P100 Partner API. It is safe for concurrent use.
 type Client struct {
 	base    *url.URL
-	key     APIKey
+	key     *APIKey // a pointer: fmt prints unexported fields raw, but not through a pointer
 	http    *http.Client
 	timeout time.Duration
 	maxBody int64
@@ -117,7 +128,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: base, key: cfg.APIKey, timeout: cfg.Timeout, maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent}
+	key := cfg.APIKey
+	c := &Client{base: base, key: &key, timeout: cfg.Timeout, maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent}
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
 	}
@@ -290,6 +302,19 @@ func transportError(ctx context.Context, err error) *Error {
 	}
 	if errors.Is(err, ErrRedirect) {
 		e.Class, e.Code = Permanent, CodeRedirect
+		return e
+	}
+	// A certificate that does not verify fails for every request: retrying
+	// would only trip the circuit breaker later.
+	var (
+		certErr     *tls.CertificateVerificationError
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+	)
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
+		e.Class, e.Code = Fatal, CodeTLS
+		e.Message = "the API's TLS certificate does not verify"
 		return e
 	}
 	switch {

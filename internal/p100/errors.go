@@ -44,6 +44,7 @@ const (
 	CodeRateLimited = "429"          // too many requests
 	CodeBadResponse = "BAD_RESPONSE" // an answer the client could not read
 	CodeRedirect    = "REDIRECT"     // a 3xx, never followed
+	CodeTLS         = "TLS"          // the server's certificate does not verify
 )
 
 // P100's documented error codes.
