@@ -234,3 +234,36 @@ func TestReadOnlyDoesNotWrite(t *testing.T) {
 		t.Fatal("a read-only store accepted a write")
 	}
 }
+
+func TestUnmarkRestoresThePreviousState(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, filepath.Join(t.TempDir(), "cp.db"))
+	// "old" failed in an earlier run and keeps its data; "new" was never seen.
+	if err := s.Record(ctx, 1, []checkpoint.Outcome{{ExternalUserID: "old", State: checkpoint.Failed, ContentHash: []byte("h1"),
+		ErrorCode: "P501", RowData: []byte(`{"email":"o@x.pl"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Lookup(ctx, []string{"old"})
+	prev := before["old"]
+	if err := s.MarkInFlight(ctx, 2, []checkpoint.Mark{{ExternalUserID: "old", ContentHash: []byte("h2")}, {ExternalUserID: "new", ContentHash: []byte("h3")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unmark(ctx, []checkpoint.Release{{ExternalUserID: "old", Prev: &prev}, {ExternalUserID: "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Lookup(ctx, []string{"old", "new"})
+	if _, ok := got["new"]; ok {
+		t.Errorf("a new row never sent is still in the ledger: %+v", got["new"])
+	}
+	if o := got["old"]; o.State != checkpoint.Failed || string(o.ContentHash) != "h1" {
+		t.Errorf("old = %+v, want failed with its old hash", o)
+	}
+	var data map[string]string
+	s.Scan(ctx, checkpoint.Filter{States: []checkpoint.State{checkpoint.Failed}}, func(e checkpoint.Entry) error {
+		data = e.RowData
+		return nil
+	})
+	if data["email"] != "o@x.pl" {
+		t.Errorf("the failed row lost its data through mark and unmark: %v", data)
+	}
+}

@@ -15,7 +15,7 @@ const (
 			VALUES (?1, 'in_flight', ?2, ?3, ?4, ?5, ?6, ?6)
 			ON CONFLICT (external_user_id) DO UPDATE SET
 				state = 'in_flight', content_hash = ?2, changed = 0, line = ?3, run_id = ?4,
-				row_data = ?5, updated_at = ?6`
+				row_data = coalesce(?5, row_data), updated_at = ?6`
 	recordSQL = `
 			INSERT INTO users (external_user_id, state, content_hash, user_id, balances, line, run_id,
 			                   error_code, error_message, attempts, row_data, first_seen_at, updated_at)
@@ -86,6 +86,43 @@ type Mark struct {
 // about to leave. It returns only once the marks are committed.
 func (s *Store) MarkInFlight(ctx context.Context, runID int64, marks []Mark) error {
 	return s.Write(ctx, runID, marks, nil)
+}
+
+// Release is a row marked in flight whose request never left (the run
+// stopped first), with what the ledger held before the mark.
+type Release struct {
+	ExternalUserID string
+	Prev           *Known // nil: the row was new
+}
+
+// Unmark returns rows that were marked in flight but never sent to the
+// state they had before: new rows are removed, others get their previous
+// state and content hash back. Rows no longer in flight are left alone.
+func (s *Store) Unmark(ctx context.Context, rows []Release) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rows {
+			var err error
+			if r.Prev == nil {
+				_, err = tx.ExecContext(ctx,
+					`DELETE FROM users WHERE external_user_id = ? AND state = 'in_flight'`, r.ExternalUserID)
+			} else {
+				_, err = tx.ExecContext(ctx,
+					`UPDATE users SET state = ?, content_hash = ? WHERE external_user_id = ? AND state = 'in_flight'`,
+					string(r.Prev.State), r.Prev.ContentHash, r.ExternalUserID)
+			}
+			if err != nil {
+				return fmt.Errorf("row %s: %w", r.ExternalUserID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release %d rows never sent: %w", len(rows), err)
+	}
+	return nil
 }
 
 // Outcome is a row's final state in one run.

@@ -49,6 +49,19 @@ func (m *memLedger) Write(_ context.Context, _ int64, marks []checkpoint.Mark, o
 	return nil
 }
 
+func (m *memLedger) Unmark(_ context.Context, rows []checkpoint.Release) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range rows {
+		if r.Prev == nil {
+			delete(m.rows, r.ExternalUserID)
+		} else {
+			m.rows[r.ExternalUserID] = *r.Prev
+		}
+	}
+	return nil
+}
+
 func (m *memLedger) SetChanged(context.Context, map[string]bool) error { return nil }
 
 // diceClient answers by a hash of the externalUserId: created, P411, P403,

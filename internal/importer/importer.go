@@ -28,6 +28,8 @@ type Ledger interface {
 	Lookup(ctx context.Context, ids []string) (map[string]checkpoint.Known, error)
 	// Write commits marks and outcomes in one transaction.
 	Write(ctx context.Context, runID int64, marks []checkpoint.Mark, outcomes []checkpoint.Outcome) error
+	// Unmark gives rows marked but never sent their previous state back.
+	Unmark(ctx context.Context, rows []checkpoint.Release) error
 	SetChanged(ctx context.Context, changed map[string]bool) error
 }
 
@@ -158,6 +160,7 @@ func (im *Importer) Progress() Progress {
 type work struct {
 	rec  *ingest.Record
 	hash []byte
+	prev *checkpoint.Known // the ledger's entry before the mark; nil if new
 }
 
 // lookupBatch is how many rows the dispatcher looks up in one query.
@@ -167,8 +170,8 @@ const lookupBatch = 256
 // row is read or sent, requests already sent finish (bounded by
 // DrainTimeout) and are recorded, and Run returns ErrInterrupted. A stopped
 // run accounts for the rows it settled; rows read ahead but never sent are
-// not counted and go out on the next run (at most a queue's worth of them
-// stay marked in flight meanwhile).
+// not counted, their in-flight marks are undone, and they go out on the
+// next run.
 //
 // The returned Summary is always filled, also alongside an error.
 func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
@@ -199,6 +202,19 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 	defer context.AfterFunc(ctx, func() { cancelAttempts(ErrInterrupted) })()
 	im.stop = cancelAttempts
 	stopped := func() bool { return attemptCtx.Err() != nil }
+	// unsent gathers rows marked in flight whose request never left because
+	// the run stopped; their marks are undone at the end.
+	var (
+		unsentMu sync.Mutex
+		unsent   []checkpoint.Release
+	)
+	release := func(ws ...work) {
+		unsentMu.Lock()
+		defer unsentMu.Unlock()
+		for _, w := range ws {
+			unsent = append(unsent, checkpoint.Release{ExternalUserID: w.rec.User.ExternalUserID, Prev: w.prev})
+		}
+	}
 	emit := func(r *RowResult) {
 		select {
 		case results <- r:
@@ -251,7 +267,7 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 		defer producers.Done()
 		defer close(markReqs)
 		defer close(queue)
-		return im.dispatch(attemptCtx, records, queue, emit, mark)
+		return im.dispatch(attemptCtx, records, queue, emit, mark, release)
 	})
 
 	for range im.cfg.Workers {
@@ -259,10 +275,13 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 			defer producers.Done()
 			for w := range queue {
 				if stopped() {
-					continue // never sent: left in flight for the next run
+					release(w) // never sent
+					continue
 				}
 				r, err := im.send(attemptCtx, gctx, w)
-				if r != nil {
+				if r == nil {
+					release(w) // the run stopped before its first attempt
+				} else {
 					emit(r)
 				}
 				if err != nil {
@@ -279,6 +298,13 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 	})
 
 	err := g.Wait()
+	if len(unsent) > 0 {
+		// Every writer has finished: undo the marks of rows never sent, so
+		// a stopped run leaves in flight only requests that really left.
+		if uerr := im.cfg.Ledger.Unmark(context.WithoutCancel(ctx), unsent); uerr != nil && err == nil {
+			err = &CheckpointError{Err: uerr}
+		}
+	}
 	sum.Requests, sum.Retries = im.requests.Load(), im.retries.Load()
 	st := im.cfg.Limiter.Stats()
 	sum.Throttled, sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
@@ -292,7 +318,8 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 
 // dispatch looks rows up in the ledger in batches, settles those that need
 // no request, marks the others in flight and queues them for the workers.
-func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record, queue chan<- work, emit func(*RowResult), mark func([]checkpoint.Mark) error) error {
+func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record, queue chan<- work,
+	emit func(*RowResult), mark func([]checkpoint.Mark) error, release func(...work)) error {
 	batch := make([]*ingest.Record, 0, lookupBatch)
 	for {
 		batch = batch[:0]
@@ -321,8 +348,11 @@ func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record,
 		if err != nil {
 			return err
 		}
-		if err := im.enqueue(ctx, toSend, queue, mark); err != nil {
+		if err := im.enqueue(ctx, toSend, queue, mark, release); err != nil {
 			return err
+		}
+		if ctx.Err() != nil {
+			return nil // stopped: take no further batch
 		}
 	}
 }
@@ -372,7 +402,11 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit fun
 			emit(&RowResult{Record: rec, Outcome: Rejected, Code: k.ErrorCode, unchanged: true,
 				Message: "unchanged since P100 refused it in an earlier run: " + k.ErrorMessage})
 		default:
-			toSend = append(toSend, work{rec: rec, hash: hash})
+			w := work{rec: rec, hash: hash}
+			if seen {
+				w.prev = &k
+			}
+			toSend = append(toSend, w)
 		}
 	}
 	if err := im.cfg.Ledger.SetChanged(context.WithoutCancel(ctx), changed); err != nil {
@@ -383,9 +417,9 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit fun
 
 // enqueue marks rows in flight, a worker's worth at a time, and queues them.
 // A row is queued only once its mark is committed.
-func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work, mark func([]checkpoint.Mark) error) error {
+func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work, mark func([]checkpoint.Mark) error, release func(...work)) error {
 	chunk := cap(queue)
-	for len(rows) > 0 {
+	for len(rows) > 0 && ctx.Err() == nil {
 		n := min(chunk, len(rows))
 		marks := make([]checkpoint.Mark, n)
 		for i, w := range rows[:n] {
@@ -396,12 +430,15 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 		if err := mark(marks); err != nil {
 			return err
 		}
-		for _, w := range rows[:n] {
+		for i, w := range rows[:n] {
+			if ctx.Err() != nil { // select would pick at random between a free slot and the stop
+				release(rows[i:n]...)
+				return nil
+			}
 			select {
 			case queue <- w:
 			case <-ctx.Done():
-				// The run stopped: rows not sent are left for the next
-				// run (marked ones as in flight, which it sends again).
+				release(rows[i:n]...)
 				return nil
 			}
 		}

@@ -130,17 +130,35 @@ func (im *Importer) exists(attemptCtx, reqCtx context.Context, res *RowResult) {
 	if !im.cfg.LookupExisting {
 		return
 	}
-	if err := im.cfg.Limiter.Wait(attemptCtx); err != nil {
-		res.Message = "userId unknown: the run stopped before the lookup"
-		return
-	}
-	im.requests.Add(1)
-	user, err := im.cfg.Client.GetUser(reqCtx, res.Record.User.ExternalUserID)
-	if err != nil {
+	for attempt := 1; ; attempt++ {
+		if err := im.cfg.Limiter.Wait(attemptCtx); err != nil {
+			res.Message = "userId unknown: the run stopped before the lookup"
+			return
+		}
+		im.requests.Add(1)
+		if attempt > 1 {
+			im.retries.Add(1)
+		}
+		user, err := im.cfg.Client.GetUser(reqCtx, res.Record.User.ExternalUserID)
+		if err == nil {
+			im.cfg.Limiter.Succeeded()
+			res.UserID, res.Balances, res.Recovered = user.UserID, user.BalanceIDs(), true
+			res.Message = ""
+			return
+		}
 		res.Message = "userId unknown: lookup failed: " + p100.Sanitize(err.Error(), 200)
-		return
+		var apiErr *p100.Error
+		if !errors.As(err, &apiErr) || apiErr.Class != p100.Transient || attempt >= im.cfg.MaxAttempts {
+			return // not found, or refused for good: the user exists, its userId stays unknown
+		}
+		retryAfter, _ := ratelimit.ParseRetryAfter(apiErr.RetryAfter, im.cfg.Now())
+		if apiErr.Status == 429 {
+			im.cfg.Limiter.Throttled(retryAfter)
+		}
+		if !sleep(attemptCtx, ratelimit.Backoff(attempt, im.cfg.BackoffBase, im.cfg.BackoffMax, im.rand())) {
+			return
+		}
 	}
-	res.UserID, res.Balances, res.Recovered = user.UserID, user.BalanceIDs(), true
 }
 
 func (im *Importer) rand() float64 {

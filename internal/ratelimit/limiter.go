@@ -86,7 +86,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 
 // Throttled tells the limiter the API answered 429. Every worker pauses for
 // retryAfter (DefaultPause when it is zero or negative) and, for a finite
-// target, the rate is cut by DecreaseFactor down to the floor.
+// target, the rate is cut by DecreaseFactor down to the floor, once per
+// episode: 429s arriving during the pause only extend it.
 func (l *Limiter) Throttled(retryAfter time.Duration) {
 	if retryAfter <= 0 {
 		retryAfter = DefaultPause
@@ -95,16 +96,20 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	defer l.mu.Unlock()
 	l.throttled++
 	now := l.now()
+	// The 429s of one episode (the requests that were in flight together)
+	// cut the rate once: a 429 that arrives while the pause it caused is
+	// still running only extends the pause.
+	episode := now.Before(l.notBefore)
 	until := now.Add(retryAfter)
 	if until.After(l.notBefore) {
 		from := now
-		if l.notBefore.After(now) {
+		if episode {
 			from = l.notBefore
 		}
 		l.paused += until.Sub(from)
 		l.notBefore = until
 	}
-	if l.target > 0 {
+	if l.target > 0 && !episode {
 		l.setRate(Decrease(l.current, l.floor))
 	}
 }

@@ -30,11 +30,20 @@ func TestLimiterSlowsDownAndRecovers(t *testing.T) {
 	if got := l.Stats().Rate; got != 50 {
 		t.Fatalf("rate after one 429 = %v, want 50", got)
 	}
+	// More 429s during the pause belong to the same episode: no more cuts.
 	for range 10 {
 		l.Throttled(0)
 	}
+	if got := l.Stats().Rate; got != 50 {
+		t.Fatalf("rate after 429s within one pause = %v, want 50", got)
+	}
+	// Episodes after the pause each cut the rate, down to the floor.
+	for range 10 {
+		clock.Add(3 * time.Second)
+		l.Throttled(time.Second)
+	}
 	if got := l.Stats().Rate; got != 5 {
-		t.Fatalf("rate after many 429s = %v, want the floor 5", got)
+		t.Fatalf("rate after many episodes = %v, want the floor 5", got)
 	}
 	// Enough good responses climb back to the target, never past it.
 	for range 10_000 {
@@ -44,12 +53,13 @@ func TestLimiterSlowsDownAndRecovers(t *testing.T) {
 	if st.Rate != 100 {
 		t.Errorf("rate after recovery = %v, want 100", st.Rate)
 	}
-	if st.Throttled != 11 {
-		t.Errorf("throttled = %d, want 11", st.Throttled)
+	if st.Throttled != 21 {
+		t.Errorf("throttled = %d, want 21", st.Throttled)
 	}
-	// Overlapping pauses count once: 2 s, then 1 s pauses that ended inside it.
-	if st.Paused != 2*time.Second {
-		t.Errorf("paused = %v, want 2s", st.Paused)
+	// Overlapping pauses count once: 2 s (the 1 s ones inside it add
+	// nothing), then ten separate 1 s pauses.
+	if st.Paused != 12*time.Second {
+		t.Errorf("paused = %v, want 12s", st.Paused)
 	}
 }
 
