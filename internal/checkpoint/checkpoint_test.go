@@ -2,6 +2,7 @@ package checkpoint_test
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 	"errors"
 	"os"
@@ -47,12 +48,15 @@ func TestOpen(t *testing.T) {
 		}
 		s.Close()
 		s2 := MustOpen(t, path)
-		got, err := s2.Lookup(ctx, []string{"u1"})
-		if err != nil {
+		var got []checkpoint.Entry
+		if err := s2.Scan(ctx, checkpoint.Filter{}, func(e checkpoint.Entry) error {
+			got = append(got, e)
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
-		if got["u1"].State != checkpoint.Created || got["u1"].UserID != "p-1" {
-			t.Errorf("after reopen: %+v", got["u1"])
+		if len(got) != 1 || got[0].State != checkpoint.Created || got[0].UserID != "p-1" {
+			t.Errorf("after reopen: %+v", got)
 		}
 	})
 	t.Run("refuses another program's database", func(t *testing.T) {
@@ -265,5 +269,40 @@ func TestUnmarkRestoresThePreviousState(t *testing.T) {
 	})
 	if data["email"] != "o@x.pl" {
 		t.Errorf("the failed row lost its data through mark and unmark: %v", data)
+	}
+}
+
+// TestMigrationKeepsUserIDs opens a checkpoint written with the first
+// schema (userId and balances in the users table) and finds them after the
+// migration that moves them to p100_users.
+func TestMigrationKeepsUserIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := os.ReadFile(filepath.Join("migrations", "0001_init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(v1), "PRAGMA application_id = " + fmt.Sprint(checkpoint.ApplicationID), "PRAGMA user_version = 1",
+		`INSERT INTO users (external_user_id, state, content_hash, user_id, balances, first_seen_at, updated_at)
+		 VALUES ('u-1', 'created', x'01', 'p-1', '{"eth":"b-1"}', 0, 0), ('u-2', 'failed', x'02', NULL, NULL, 0, 0)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := MustOpen(t, path)
+	var got []checkpoint.Entry
+	if err := s.Scan(context.Background(), checkpoint.Filter{}, func(e checkpoint.Entry) error {
+		got = append(got, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].UserID != "p-1" || got[0].Balances["eth"] != "b-1" || got[1].State != checkpoint.Failed || got[1].UserID != "" {
+		t.Errorf("after migration: %+v", got)
 	}
 }

@@ -3,8 +3,11 @@ package checkpoint
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,15 +20,20 @@ const (
 				state = 'in_flight', content_hash = ?2, changed = 0, line = ?3, run_id = ?4,
 				row_data = coalesce(?5, row_data), updated_at = ?6`
 	recordSQL = `
-			INSERT INTO users (external_user_id, state, content_hash, user_id, balances, line, run_id,
+			INSERT INTO users (external_user_id, state, content_hash, line, run_id,
 			                   error_code, error_message, attempts, row_data, first_seen_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
 			ON CONFLICT (external_user_id) DO UPDATE SET
 				state = ?2, content_hash = ?3, changed = 0,
-				user_id = coalesce(?4, user_id), balances = coalesce(?5, balances),
-				line = ?6, run_id = ?7, error_code = ?8, error_message = ?9,
-				attempts = ?10, row_data = ?11, updated_at = ?12
+				line = ?4, run_id = ?5, error_code = ?6, error_message = ?7,
+				attempts = ?8, row_data = ?9, updated_at = ?10
 			WHERE users.state NOT IN ('created', 'exists') OR ?2 IN ('created', 'exists')`
+	// p100UserSQL keeps what P100 answered for a user; a lookup that failed
+	// (no userId) never erases one recorded before.
+	p100UserSQL = `
+			INSERT INTO p100_users (external_user_id, user_id, balances) VALUES (?1, ?2, ?3)
+			ON CONFLICT (external_user_id) DO UPDATE SET
+				user_id = coalesce(?2, user_id), balances = coalesce(?3, balances)`
 )
 
 // Known is what the ledger holds about a row, as a rerun needs it.
@@ -33,10 +41,8 @@ type Known struct {
 	State        State
 	ContentHash  []byte
 	Changed      bool
-	UserID       string
-	ErrorCode    string
-	ErrorMessage string
-	Attempts     int
+	ErrorCode    string // rejected rows only
+	ErrorMessage string // rejected rows only
 }
 
 // Lookup returns the ledger entries of the given externalUserIds; ids the
@@ -50,28 +56,66 @@ func (s *Store) Lookup(ctx context.Context, ids []string) (map[string]Known, err
 	if err != nil {
 		return nil, fmt.Errorf("look up rows: %w", err)
 	}
-	rows, err := s.lookup.QueryContext(ctx, string(arg))
-	if err != nil {
+	var packed sql.NullString
+	if err := s.lookup.QueryRowContext(ctx, string(arg)).Scan(&packed); err != nil {
 		return nil, fmt.Errorf("look up rows: %w", err)
+	}
+	var rejected []string
+	for entry := range strings.SplitSeq(packed.String, ";") {
+		if entry == "" {
+			continue
+		}
+		f := strings.Split(entry, " ")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("look up rows: unexpected entry %q", entry)
+		}
+		i, err := strconv.Atoi(f[0])
+		if err != nil || i < 0 || i >= len(ids) {
+			return nil, fmt.Errorf("look up rows: unexpected index in %q", entry)
+		}
+		hash, err := hex.DecodeString(f[2])
+		if err != nil {
+			return nil, fmt.Errorf("look up rows: %w", err)
+		}
+		k := Known{State: State(f[1]), ContentHash: hash, Changed: f[3] == "1"}
+		found[ids[i]] = k
+		if k.State == Rejected {
+			rejected = append(rejected, ids[i])
+		}
+	}
+	if len(rejected) > 0 {
+		if err := s.lookupErrors(ctx, rejected, found); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// lookupErrors adds the stored error to rejected rows: a rerun repeats it
+// for a rejected row that did not change.
+func (s *Store) lookupErrors(ctx context.Context, ids []string, found map[string]Known) error {
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("look up errors: %w", err)
+	}
+	rows, err := s.lookupErr.QueryContext(ctx, string(arg))
+	if err != nil {
+		return fmt.Errorf("look up errors: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			id, state             string
-			k                     Known
-			userID, code, message sql.NullString
-		)
-		if err := rows.Scan(&id, &state, &k.ContentHash, &k.Changed, &userID, &code, &message, &k.Attempts); err != nil {
-			return nil, fmt.Errorf("look up rows: %w", err)
+		var id, code, msg string
+		if err := rows.Scan(&id, &code, &msg); err != nil {
+			return fmt.Errorf("look up errors: %w", err)
 		}
-		k.State = State(state)
-		k.UserID, k.ErrorCode, k.ErrorMessage = userID.String, code.String, message.String
+		k := found[id]
+		k.ErrorCode, k.ErrorMessage = code, msg
 		found[id] = k
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look up rows: %w", err)
+		return fmt.Errorf("look up errors: %w", err)
 	}
-	return found, nil
+	return nil
 }
 
 // Mark is a row about to be sent.
@@ -166,6 +210,7 @@ func (s *Store) Write(ctx context.Context, runID int64, marks []Mark, outcomes [
 		}
 		if len(outcomes) > 0 {
 			stmt := tx.StmtContext(ctx, s.recordStmt)
+			p100Stmt := tx.StmtContext(ctx, s.p100UserStmt)
 			for _, o := range outcomes {
 				var balances, rowData, code, message any
 				if len(o.Balances) > 0 {
@@ -180,8 +225,13 @@ func (s *Store) Write(ctx context.Context, runID int64, marks []Mark, outcomes [
 					code, message = nullString(o.ErrorCode), nullString(o.ErrorMessage)
 				}
 				if _, err := stmt.ExecContext(ctx, o.ExternalUserID, string(o.State), o.ContentHash,
-					nullString(o.UserID), balances, o.Line, runID, code, message, o.Attempts, rowData, now); err != nil {
+					o.Line, runID, code, message, o.Attempts, rowData, now); err != nil {
 					return fmt.Errorf("record row %s: %w", o.ExternalUserID, err)
+				}
+				if o.State.Succeeded() && (o.UserID != "" || balances != nil) {
+					if _, err := p100Stmt.ExecContext(ctx, o.ExternalUserID, nullString(o.UserID), balances); err != nil {
+						return fmt.Errorf("record P100 ids of %s: %w", o.ExternalUserID, err)
+					}
 				}
 			}
 		}
@@ -241,10 +291,11 @@ type Filter struct {
 // Scan calls fn for every ledger row matching f, ordered by externalUserId.
 // fn must not call the Store's write methods.
 func (s *Store) Scan(ctx context.Context, f Filter, fn func(Entry) error) error {
-	q := `SELECT external_user_id, state, changed, user_id, balances, line, run_id, error_code,
-	             error_message, attempts, row_data, first_seen_at, updated_at
-	      FROM users WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1))) AND (?2 = 0 OR changed = 1)
-	      ORDER BY external_user_id`
+	q := `SELECT u.external_user_id, u.state, u.changed, p.user_id, p.balances, u.line, u.run_id, u.error_code,
+	             u.error_message, u.attempts, u.row_data, u.first_seen_at, u.updated_at
+	      FROM users AS u LEFT JOIN p100_users AS p ON p.external_user_id = u.external_user_id
+	      WHERE (?1 = '[]' OR u.state IN (SELECT value FROM json_each(?1))) AND (?2 = 0 OR u.changed = 1)
+	      ORDER BY u.external_user_id`
 	states, err := json.Marshal(stateNames(f.States))
 	if err != nil {
 		return fmt.Errorf("scan checkpoint: %w", err)
@@ -385,7 +436,7 @@ func nullBytes(b []byte) any {
 // sorted.
 func (s *Store) Currencies(ctx context.Context) ([]string, error) {
 	rows, err := s.reader.QueryContext(ctx,
-		`SELECT DISTINCT j.key FROM users, json_each(users.balances) AS j WHERE users.balances IS NOT NULL ORDER BY 1`)
+		`SELECT DISTINCT j.key FROM p100_users AS p, json_each(p.balances) AS j WHERE p.balances IS NOT NULL ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("list currencies: %w", err)
 	}

@@ -263,11 +263,17 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 		close(results)
 	}()
 
+	batches := make(chan lookedUp, 2)
+	g.Go(func() error { // lookup
+		defer close(batches)
+		return im.lookup(attemptCtx, records, batches)
+	})
+
 	g.Go(func() error { // dispatcher
 		defer producers.Done()
 		defer close(markReqs)
 		defer close(queue)
-		return im.dispatch(attemptCtx, records, queue, emit, mark, release)
+		return im.dispatch(attemptCtx, batches, queue, emit, mark, release)
 	})
 
 	for range im.cfg.Workers {
@@ -316,13 +322,20 @@ func (im *Importer) Run(ctx context.Context, src Source) (Summary, error) {
 	return sum, err
 }
 
-// dispatch looks rows up in the ledger in batches, settles those that need
-// no request, marks the others in flight and queues them for the workers.
-func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record, queue chan<- work,
-	emit func(*RowResult), mark func([]checkpoint.Mark) error, release func(...work)) error {
-	batch := make([]*ingest.Record, 0, lookupBatch)
+// lookedUp is a batch of rows with what the ledger knows of them.
+type lookedUp struct {
+	batch []*ingest.Record
+	known map[string]checkpoint.Known
+}
+
+// lookup gathers rows into batches and looks them up in the ledger, one
+// query a batch, ahead of the dispatcher: on a rerun the lookups are the
+// largest cost, and this way they overlap the reading and the settling.
+// Batches never share an id (a repeated id is a duplicate, not looked up),
+// so a lookup cannot miss a mark the dispatcher has yet to commit.
+func (im *Importer) lookup(ctx context.Context, records <-chan *ingest.Record, out chan<- lookedUp) error {
 	for {
-		batch = batch[:0]
+		batch := make([]*ingest.Record, 0, lookupBatch)
 		select {
 		case rec, ok := <-records:
 			if !ok {
@@ -344,32 +357,46 @@ func (im *Importer) dispatch(ctx context.Context, records <-chan *ingest.Record,
 				break fill
 			}
 		}
-		toSend, err := im.settle(ctx, batch, emit)
+		ids := make([]string, 0, len(batch))
+		for _, rec := range batch {
+			if id := rec.User.ExternalUserID; id != "" && rec.DupOf == 0 {
+				ids = append(ids, id)
+			}
+		}
+		known, err := im.cfg.Ledger.Lookup(context.WithoutCancel(ctx), ids)
+		if err != nil {
+			return &CheckpointError{Err: err}
+		}
+		select {
+		case out <- lookedUp{batch: batch, known: known}:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// dispatch settles looked-up batches: rows that need no request get their
+// outcome now; the others are marked in flight and queued for the workers.
+func (im *Importer) dispatch(ctx context.Context, batches <-chan lookedUp, queue chan<- work,
+	emit func(*RowResult), mark func([]checkpoint.Mark) error, release func(...work)) error {
+	for lb := range batches {
+		if ctx.Err() != nil {
+			return nil // stopped: take no further batch
+		}
+		toSend, err := im.settle(ctx, lb.batch, lb.known, emit)
 		if err != nil {
 			return err
 		}
 		if err := im.enqueue(ctx, toSend, queue, mark, release); err != nil {
 			return err
 		}
-		if ctx.Err() != nil {
-			return nil // stopped: take no further batch
-		}
 	}
+	return nil
 }
 
 // settle decides each row of a batch: rows that need no request get their
 // outcome now; the rest are returned to be sent.
-func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit func(*RowResult)) ([]work, error) {
-	ids := make([]string, 0, len(batch))
-	for _, rec := range batch {
-		if id := rec.User.ExternalUserID; id != "" && rec.DupOf == 0 {
-			ids = append(ids, id)
-		}
-	}
-	known, err := im.cfg.Ledger.Lookup(context.WithoutCancel(ctx), ids)
-	if err != nil {
-		return nil, &CheckpointError{Err: err}
-	}
+func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, known map[string]checkpoint.Known, emit func(*RowResult)) ([]work, error) {
 	var (
 		toSend  []work
 		changed map[string]bool
@@ -385,14 +412,15 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, emit fun
 		case seen && k.State.Succeeded():
 			// Done in an earlier run: never re-sent. A content change is
 			// flagged, not re-created.
-			isChanged := !rec.Valid() || string(hash) != string(k.ContentHash)
+			// (Validation is not run for these rows: nothing is sent.)
+			isChanged := string(hash) != string(k.ContentHash)
 			if isChanged != k.Changed {
 				if changed == nil {
 					changed = map[string]bool{}
 				}
 				changed[id] = isChanged
 			}
-			emit(&RowResult{Record: rec, Outcome: Skipped, Changed: isChanged, UserID: k.UserID})
+			emit(&RowResult{Record: rec, Outcome: Skipped, Changed: isChanged})
 		case !rec.Valid():
 			emit(&RowResult{Record: rec, Outcome: Invalid, Code: CodeInvalid, Message: rec.Reason()})
 		case seen && k.State == checkpoint.Rejected && string(hash) == string(k.ContentHash):

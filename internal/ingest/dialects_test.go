@@ -77,7 +77,7 @@ func TestDialectFixtures(t *testing.T) {
 						t.Errorf("line %d: city = %q, want Łódź", rec.Line, rec.User.City)
 					}
 				}
-				for _, p := range rec.Problems {
+				for _, p := range rec.Problems() {
 					problems = append(problems, p.String())
 				}
 			}

@@ -57,7 +57,7 @@ func FuzzReader(f *testing.F) {
 			lastLine = rec.Line
 			covered[rec.Line] = true
 			if !rec.Valid() {
-				for _, p := range rec.Problems {
+				for _, p := range rec.Problems() {
 					if p.Line != rec.Line || p.Reason == "" {
 						t.Fatalf("problem %+v on record of line %d", p, rec.Line)
 					}

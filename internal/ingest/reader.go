@@ -54,13 +54,20 @@ func (p Problem) String() string {
 	return fmt.Sprintf("line %d, column %q: %s", p.Line, p.Column, p.Reason)
 }
 
-// Record is one data row of the file.
+// Record is one data row of the file. Its field rules run on the first
+// call to Valid, Problems or Reason (a rerun never pays for them on rows
+// already imported); a Record is not safe for concurrent use.
 type Record struct {
-	Line     int       // physical line where the row starts
-	User     User      // normalised values (as read, trimmed, for fields that failed)
-	Problems []Problem // empty when the row is valid
-	Notes    []string  // normalisations worth telling (e.g. RE sent as FR)
-	DupOf    int       // line of the first row with this externalUserId, if a duplicate
+	Line  int      // physical line where the row starts
+	User  User     // normalised values (as read, trimmed, for fields that failed)
+	Notes []string // normalisations worth telling (e.g. RE sent as FR)
+	DupOf int      // line of the first row with this externalUserId, if a duplicate
+
+	problems    []Problem
+	check       func(*Record) // the field rules still to run; nil once run
+	deferred    []fieldError  // rules failed while normalising, reported by check
+	dateChecked bool          // birthDate already validated while normalising
+	dateOK      bool          // birthDate is a valid date, in the API's form
 
 	input row               // the values as read, untrimmed
 	extra map[string]string // values of columns that map to no field
@@ -77,12 +84,23 @@ func (r *Record) Hash() []byte {
 }
 
 // Valid reports whether the row can be sent.
-func (r *Record) Valid() bool { return len(r.Problems) == 0 }
+func (r *Record) Valid() bool { return len(r.Problems()) == 0 }
+
+// Problems returns every reason the row cannot be sent; empty when valid.
+func (r *Record) Problems() []Problem {
+	if r.check != nil {
+		check := r.check
+		r.check = nil
+		check(r)
+	}
+	return r.problems
+}
 
 // Reason joins the problems into one message: "column: reason; ...".
 func (r *Record) Reason() string {
-	parts := make([]string, len(r.Problems))
-	for i, p := range r.Problems {
+	problems := r.Problems()
+	parts := make([]string, len(problems))
+	for i, p := range problems {
 		if p.Column == "" {
 			parts[i] = p.Reason
 		} else {
@@ -367,7 +385,7 @@ func (r *Reader) read() (*Record, *csv.ParseError, error) {
 	line, _ := r.csv.FieldPos(0)
 	r.lastLine = line
 	rec := &Record{Line: line, input: v.(row), extra: extra}
-	r.validate(rec)
+	r.prepare(rec)
 	return rec, nil, nil
 }
 
@@ -389,7 +407,7 @@ func (r *Reader) parseErrorRecord(pe *csv.ParseError) *Record {
 	default:
 		reason = pe.Err.Error()
 	}
-	rec.Problems = []Problem{{Line: pe.StartLine, Reason: reason}}
+	rec.problems = []Problem{{Line: pe.StartLine, Reason: reason}}
 	return rec
 }
 
@@ -421,10 +439,10 @@ func (r *Reader) hasField(i int) (ok bool) {
 // is each line it swallowed, so no row vanishes from the count.
 func (r *Reader) unterminatedQuote(pe *csv.ParseError) *Record {
 	swallowed := pe.Line - pe.StartLine
-	rec := &Record{Line: pe.StartLine, Problems: []Problem{{Line: pe.StartLine, Reason: fmt.Sprintf(
+	rec := &Record{Line: pe.StartLine, problems: []Problem{{Line: pe.StartLine, Reason: fmt.Sprintf(
 		"a quoted field opened on this line is never closed: the %d line(s) after it, to the end of the file, could not be read; add the missing quote", swallowed)}}}
 	for line := pe.StartLine + 1; line <= pe.Line; line++ {
-		r.pending = append(r.pending, &Record{Line: line, Problems: []Problem{{Line: line,
+		r.pending = append(r.pending, &Record{Line: line, problems: []Problem{{Line: line,
 			Reason: fmt.Sprintf("not read: inside the quoted field opened on line %d that is never closed", pe.StartLine)}}})
 	}
 	return rec

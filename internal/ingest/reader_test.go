@@ -50,7 +50,7 @@ func TestValidRow(t *testing.T) {
 	}
 	rec := recs[0]
 	if !rec.Valid() {
-		t.Fatalf("problems: %v", rec.Problems)
+		t.Fatalf("problems: %v", rec.Problems())
 	}
 	if rec.Line != 2 || rec.User.City != "Rzeszów" || rec.User.Pesel != "44051401359" || rec.User.BirthDate != "1944-05-14" {
 		t.Errorf("record = %+v", rec)
@@ -87,7 +87,7 @@ func TestDialects(t *testing.T) {
 func problemsOf(recs []*ingest.Record) []string {
 	var out []string
 	for _, r := range recs {
-		for _, p := range r.Problems {
+		for _, p := range r.Problems() {
 			out = append(out, p.String())
 		}
 	}
@@ -126,7 +126,7 @@ func TestBrokenRowsAreCountedAndReadingGoesOn(t *testing.T) {
 				return
 			}
 			for _, r := range recs {
-				for _, p := range r.Problems {
+				for _, p := range r.Problems() {
 					if strings.Contains(p.Reason, tt.wantIn) && p.Line == tt.wantLine {
 						return
 					}
@@ -158,7 +158,7 @@ func TestRowProblems(t *testing.T) {
 			if len(recs) != 1 || recs[0].Valid() {
 				t.Fatalf("want one invalid record, got %d: %v", len(recs), problemsOf(recs))
 			}
-			p := recs[0].Problems[0]
+			p := recs[0].Problems()[0]
 			if p.Line != 2 || p.Column != tt.column || !strings.Contains(p.Reason, tt.reason) {
 				t.Errorf("problem = %+v, want column %q containing %q", p, tt.column, tt.reason)
 			}
