@@ -171,6 +171,7 @@ func (in *input) open(now func() time.Time) (*openInput, error) {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && !strings.HasSuffix(in.Path, ".gz") {
 			if n, err := countLines(f); err == nil {
 				oi.totalRows = max(n-1, 0)
+				opts.ExpectedRows = int(oi.totalRows)
 			}
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				f.Close()
@@ -217,6 +218,9 @@ func (oi *openInput) sha256() string {
 }
 
 func (oi *openInput) Close() error {
+	if oi.reader != nil {
+		oi.reader.Close()
+	}
 	switch {
 	case oi.closer != nil:
 		return oi.closer.Close()

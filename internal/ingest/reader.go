@@ -38,6 +38,12 @@ type Options struct {
 	Mapping map[string]string
 	// Now is the clock for "not in the future" checks; nil means time.Now.
 	Now func() time.Time
+	// TempDir holds the duplicate check's spill file for files of more
+	// than 65,536 rows; "" means the system's temporary directory.
+	TempDir string
+	// ExpectedRows, when known (from the file's size), sizes the duplicate
+	// check's filter; 0 lets it grow as rows come.
+	ExpectedRows int
 }
 
 // Problem is one reason a row cannot be sent.
@@ -166,7 +172,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	if opts.DocumentTypes == nil {
 		opts.DocumentTypes = validate.KnownDocumentTypes
 	}
-	r := &Reader{opts: opts, required: opts.Required, seen: newSeenSet()}
+	r := &Reader{opts: opts, required: opts.Required, seen: newSeenSet(opts.TempDir, opts.ExpectedRows)}
 	if r.required == nil {
 		r.required = DefaultRequired
 	}
@@ -285,6 +291,9 @@ func detectComma(br *bufio.Reader) rune {
 // Header returns the header as written in the file.
 func (r *Reader) Header() []string { return r.header }
 
+// Close releases the duplicate check's temporary file, if it has one.
+func (r *Reader) Close() error { return r.seen.close() }
+
 // Encoding returns the character set the file is read in.
 func (r *Reader) Encoding() string { return r.encoding }
 
@@ -385,7 +394,9 @@ func (r *Reader) read() (*Record, *csv.ParseError, error) {
 	line, _ := r.csv.FieldPos(0)
 	r.lastLine = line
 	rec := &Record{Line: line, input: v.(row), extra: extra}
-	r.prepare(rec)
+	if err := r.prepare(rec); err != nil {
+		return nil, nil, err
+	}
 	return rec, nil, nil
 }
 

@@ -20,7 +20,7 @@ type fieldError struct {
 // hash is computed over) and flags a repeated externalUserId. It is cheap:
 // the field rules run only when someone asks whether the row is valid
 // (check), which a rerun never does for rows already imported.
-func (r *Reader) prepare(rec *Record) {
+func (r *Reader) prepare(rec *Record) error {
 	u := &rec.User
 	*u = User(rec.input)
 	for _, f := range Fields {
@@ -63,14 +63,20 @@ func (r *Reader) prepare(rec *Record) {
 		}
 	}
 
-	if u.ExternalUserID != "" {
-		if first, dup := r.seen.add(u.ExternalUserID, rec.Line); dup {
-			rec.DupOf = first
-			rec.problems = append(rec.problems, Problem{Line: rec.Line, Column: r.columnName(FieldExternalUserID),
-				Reason: fmt.Sprintf("duplicate of line %d: the same externalUserId appears twice in this file", first)})
-		}
-	}
 	rec.check = r.check
+	if u.ExternalUserID == "" {
+		return nil
+	}
+	first, dup, err := r.seen.add(u.ExternalUserID, rec.Line)
+	if err != nil {
+		return err
+	}
+	if dup {
+		rec.DupOf = first
+		rec.problems = append(rec.problems, Problem{Line: rec.Line, Column: r.columnName(FieldExternalUserID),
+			Reason: fmt.Sprintf("duplicate of line %d: the same externalUserId appears twice in this file", first)})
+	}
+	return nil
 }
 
 // apiDateLayout is birthDate's form in the API.
