@@ -93,3 +93,50 @@ func TestMissingColumnStopsBeforeAnyRequest(t *testing.T) {
 		t.Errorf("%d requests sent", st.Requests)
 	}
 }
+
+func TestValidateCommand(t *testing.T) {
+	dir := t.TempDir()
+	sample, _ := filepath.Abs("../../samples/users.csv")
+	clean := filepath.Join(dir, "clean.csv")
+	writeUsers(t, clean, 0, 300)
+	missing := filepath.Join(dir, "missing.csv")
+	os.WriteFile(missing, []byte("externalUserId,email\nu-1,a@example.com\n"), 0o600)
+
+	t.Run("sample: every problem, in file order, and a report", func(t *testing.T) {
+		r := runImporter(t, dir, nil, "validate", "--input", sample, "--report", "invalid.csv")
+		if r.code != 1 {
+			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+		}
+		var lines []string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.HasPrefix(l, "line ") && strings.Contains(l, "column") {
+				lines = append(lines, l[:strings.Index(l, ",")])
+			}
+		}
+		if got := strings.Join(lines, " "); got != "line 12 line 23 line 24 line 40 line 51 line 51" {
+			t.Errorf("problems by line: %q", got)
+		}
+		if !strings.Contains(r.stdout, "delimiter: comma") || !strings.Contains(r.stdout, "rows 50: valid 45, invalid 5") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+		report, _ := os.ReadFile(filepath.Join(dir, "invalid.csv"))
+		if n := strings.Count(string(report), "\n"); n != 6 {
+			t.Errorf("report has %d lines, want header + 5", n)
+		}
+		if strings.Contains(r.stdout, "ZNM554572") || strings.Contains(r.stdout, "59081583045") || !strings.Contains(r.stdout, "******572") {
+			t.Errorf("validate printed a document number or PESEL in full:\n%s", r.stdout)
+		}
+	})
+	t.Run("clean file", func(t *testing.T) {
+		r := runImporter(t, dir, nil, "validate", "--input", clean, "--quiet")
+		if r.code != 0 || !strings.Contains(r.stdout, "rows 300: valid 300, invalid 0") {
+			t.Errorf("exit %d; stdout:\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("unusable file", func(t *testing.T) {
+		r := runImporter(t, dir, nil, "validate", "--input", missing)
+		if r.code != 2 || !strings.Contains(r.stderr, "missing required column") {
+			t.Errorf("exit %d; stderr:\n%s", r.code, r.stderr)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/p100/p100-importer/internal/ingest"
 	"io"
 	"strings"
 	"time"
@@ -76,36 +77,63 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 		defer rep.Abort()
 	}
 
+	// Reading (decode, normalise, duplicate check) and the field rules run
+	// on two goroutines, so both cores work; records stay in file order.
+	batches := make(chan []*ingest.Record, 4)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]*ingest.Record, 0, 256)
+		for ctx.Err() == nil {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				readErr <- err
+				return
+			}
+			batch = append(batch, rec)
+			if len(batch) == cap(batch) {
+				batches <- batch
+				batch = make([]*ingest.Record, 0, 256)
+			}
+		}
+		batches <- batch
+	}()
+
 	rows, invalid, shown := 0, 0, 0
-	for ctx.Err() == nil {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("%s: %w", o.Path, err)}
-		}
-		rows++
-		if rec.Valid() {
-			if shown < o.Show && !o.Quiet {
-				shown++
-				u := rec.User
-				fmt.Fprintf(stdout, "line %d: externalUserId=%s email=(%d chars) name=%s %s city=%s country=%s documentType=%s documentNumber=%s birthDate=%s\n",
-					rec.Line, u.ExternalUserID, len(u.Email), u.FirstName, u.LastName, u.City, u.Country, u.DocumentType,
-					validate.Mask(u.DocumentNumber), orDash(u.BirthDate))
+	for batch := range batches {
+		for _, rec := range batch {
+			rows++
+			if rec.Valid() {
+				if shown < o.Show && !o.Quiet {
+					shown++
+					u := rec.User
+					fmt.Fprintf(stdout, "line %d: externalUserId=%s email=(%d chars) name=%s %s city=%s country=%s documentType=%s documentNumber=%s birthDate=%s\n",
+						rec.Line, u.ExternalUserID, len(u.Email), u.FirstName, u.LastName, u.City, u.Country, u.DocumentType,
+						validate.Mask(u.DocumentNumber), orDash(u.BirthDate))
+				}
+				continue
 			}
-			continue
-		}
-		invalid++
-		for _, p := range rec.Problems {
-			fmt.Fprintln(stdout, p.String())
-		}
-		if rep != nil {
-			if err := rep.Write(report.Row{Values: r.Columns(rec), Line: rec.Line, Outcome: string(importer.Invalid),
-				Code: importer.CodeInvalid, Message: rec.Reason()}); err != nil {
-				return err
+			invalid++
+			for _, p := range rec.Problems() {
+				fmt.Fprintln(stdout, p.String())
+			}
+			if rep != nil {
+				if err := rep.Write(report.Row{Values: r.Columns(rec), Line: rec.Line, Outcome: string(importer.Invalid),
+					Code: importer.CodeInvalid, Message: rec.Reason()}); err != nil {
+					for range batches { // let the reader finish
+					}
+					return err
+				}
 			}
 		}
+	}
+	select {
+	case err := <-readErr:
+		return usageError{fmt.Errorf("%s: %w", o.Path, err)}
+	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return importer.ErrInterrupted
