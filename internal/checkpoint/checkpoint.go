@@ -87,11 +87,10 @@ type Store struct {
 	reader *sql.DB
 	now    func() time.Time
 
-	lookup       *sql.Stmt // on the reader
-	lookupErr    *sql.Stmt // on the reader
-	markStmt     *sql.Stmt // on the writer
-	recordStmt   *sql.Stmt // on the writer
-	p100UserStmt *sql.Stmt // on the writer
+	lookup    *sql.Stmt // on the reader
+	lookupErr *sql.Stmt // on the reader
+	// Multi-row writes, on the writer.
+	markStmts, outcomeStmts, p100UserStmts writeStmts
 }
 
 // Open opens or creates the checkpoint at path, switches it to WAL and runs
@@ -126,15 +125,16 @@ func Open(ctx context.Context, filename string, opts Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
-		if s.markStmt, err = s.writer.PrepareContext(ctx, markSQL); err == nil {
-			if s.recordStmt, err = s.writer.PrepareContext(ctx, recordSQL); err == nil {
-				s.p100UserStmt, err = s.writer.PrepareContext(ctx, p100UserSQL)
+		if s.markStmts, err = prepareWrites(ctx, s.writer, markWrite); err == nil {
+			if s.outcomeStmts, err = prepareWrites(ctx, s.writer, outcomeWrite); err == nil {
+				s.p100UserStmts, err = prepareWrites(ctx, s.writer, p100UserWrite)
 			}
 		}
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("open checkpoint: prepare writes: %w", err)
 		}
+
 	}
 	if err := s.checkIdentity(ctx); err != nil {
 		s.Close()
@@ -281,10 +281,13 @@ func (s *Store) Path() string { return s.path }
 // Close checkpoints the WAL and closes the database.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.lookup, s.lookupErr, s.markStmt, s.recordStmt, s.p100UserStmt} {
+	for _, st := range []*sql.Stmt{s.lookup, s.lookupErr} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
+	}
+	for _, w := range []writeStmts{s.markStmts, s.outcomeStmts, s.p100UserStmts} {
+		errs = append(errs, w.close())
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
