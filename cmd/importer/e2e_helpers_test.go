@@ -18,6 +18,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p100/p100-importer/internal/importer"
+	"github.com/p100/p100-importer/internal/sandbox"
 )
 
 // binDir holds the binaries TestMain builds.
@@ -84,22 +87,10 @@ func startSandbox(t *testing.T, args ...string) *sandboxProc {
 	return &sandboxProc{URL: url, cmd: cmd}
 }
 
-// sandboxStats mirrors GET /_sandbox/stats.
-type sandboxStats struct {
-	Requests     int64 `json:"requests"`
-	Created      int64 `json:"created"`
-	Conflicts    int64 `json:"conflicts"`
-	Rejected     int64 `json:"rejected"`
-	Throttled    int64 `json:"throttled"`
-	Faults       int64 `json:"faults"`
-	Unauthorized int64 `json:"unauthorized"`
-	Lookups      int64 `json:"lookups"`
-	Users        int64 `json:"users"`
-}
-
-func (s *sandboxProc) Stats(t *testing.T) sandboxStats {
+// Stats reads GET /_sandbox/stats.
+func (s *sandboxProc) Stats(t *testing.T) sandbox.Stats {
 	t.Helper()
-	var st sandboxStats
+	var st sandbox.Stats
 	s.getJSON(t, "/_sandbox/stats", &st)
 	return st
 }
@@ -205,33 +196,14 @@ func writeUsers(t *testing.T, path string, from, to int, extra ...string) {
 	}
 }
 
-// summary is the --summary file.
-type summary struct {
-	Rows        int            `json:"rows"`
-	Created     int            `json:"created"`
-	Exists      int            `json:"exists"`
-	Skipped     int            `json:"skipped"`
-	Invalid     int            `json:"invalid"`
-	Rejected    int            `json:"rejected"`
-	Failed      int            `json:"failed"`
-	Changed     int            `json:"changed"`
-	Recovered   int            `json:"exists_recovered"`
-	Requests    int64          `json:"requests"`
-	Retries     int64          `json:"retries"`
-	Throttled   int64          `json:"throttled"`
-	ErrorCodes  map[string]int `json:"error_codes"`
-	ExitCode    int            `json:"exit_code"`
-	ExitReason  string         `json:"exit_reason"`
-	InputSHA256 string         `json:"input_sha256"`
-}
-
-func readSummary(t *testing.T, path string) summary {
+// readSummary reads a --summary file and checks its counts add up.
+func readSummary(t *testing.T, path string) importer.Summary {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s summary
+	var s importer.Summary
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatalf("summary %s: %v", path, err)
 	}

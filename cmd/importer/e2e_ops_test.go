@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p100/p100-importer/internal/importer"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden/ with the current output")
@@ -675,27 +677,6 @@ func TestParsePromTextRefusesBadInput(t *testing.T) {
 	}
 }
 
-// runSummary is the part of the --summary file the metrics are checked
-// against (the shared summary type lacks the times).
-type runSummary struct {
-	summary
-	FinishedAt      time.Time `json:"finished_at"`
-	DurationSeconds float64   `json:"duration_seconds"`
-}
-
-func readRunSummary(t *testing.T, path string) runSummary {
-	t.Helper()
-	s := runSummary{summary: readSummary(t, path)}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestMetricsFile checks that --metrics-file is valid Prometheus text format
 // (strict check above, no dependency) and that its figures are the
 // summary's, for a run with row errors and retries, then for a clean run.
@@ -707,7 +688,7 @@ func TestMetricsFile(t *testing.T) {
 		opsRow("no-city", "nocity@example.com", ""))
 	writeUsers(t, filepath.Join(dir, "clean.csv"), 100, 110)
 
-	check := func(t *testing.T, metricsFile, summaryFile string) runSummary {
+	check := func(t *testing.T, metricsFile, summaryFile string) importer.Summary {
 		t.Helper()
 		data, err := os.ReadFile(filepath.Join(dir, metricsFile))
 		if err != nil {
@@ -717,7 +698,7 @@ func TestMetricsFile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("metrics file is not valid Prometheus text format: %v\n%s", err, data)
 		}
-		s := readRunSummary(t, filepath.Join(dir, summaryFile))
+		s := readSummary(t, filepath.Join(dir, summaryFile))
 		value := func(name string, labels map[string]string) float64 {
 			t.Helper()
 			f := fams[name]
@@ -773,7 +754,7 @@ func TestMetricsFile(t *testing.T) {
 			"--summary", "s1.json", "--metrics-file", "m1.prom")
 		s := check(t, "m1.prom", "s1.json")
 		if s.Retries == 0 || s.Invalid != 1 || s.Rejected != 1 || s.Created != 30 {
-			t.Errorf("summary %+v: want retries, 1 invalid, 1 rejected, 30 created", s.summary)
+			t.Errorf("summary %+v: want retries, 1 invalid, 1 rejected, 30 created", s)
 		}
 	})
 	t.Run("clean run", func(t *testing.T) {
