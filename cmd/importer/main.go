@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -15,6 +16,7 @@ import (
 var version = "dev"
 
 func main() {
+	tuneGC()
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -28,4 +30,18 @@ func main() {
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(exitCode(err))
+}
+
+// tuneGC trades a little memory for CPU. The importer's live heap is small
+// and flat (a few MiB whatever the file's size), so the default GOGC=100
+// collects very often; at 300, with a 48 MiB soft limit as a backstop, an
+// unlimited import spends markedly less CPU in the collector. GOGC and
+// GOMEMLIMIT in the environment still win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 }

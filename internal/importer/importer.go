@@ -480,11 +480,11 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 // commits at once, taking the pending outcomes along.
 const (
 	recordBatch = 512
-	commitDelay = 10 * time.Millisecond
+	commitDelay = 25 * time.Millisecond
 	// markChunk is how many rows are marked in flight per commit (and the
 	// least the work queue holds): fewer commits, a few more rows in
 	// flight (never sent, so never re-sent as P411) if the run dies.
-	markChunk = 64
+	markChunk = 256
 )
 
 // markRequest asks the recorder to commit in-flight marks; the dispatcher

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -110,12 +111,14 @@ type Config struct {
 
 // Client calls the P100 Partner API. It is safe for concurrent use.
 type Client struct {
-	base    *url.URL
-	key     *APIKey // a pointer: fmt prints unexported fields raw, but not through a pointer
-	http    *http.Client
-	timeout time.Duration
-	maxBody int64
-	agent   string
+	base      *url.URL
+	createURL string     // base + createPath, built once
+	buffers   *sync.Pool // *bytes.Buffer answers are read into: otherwise one a request, grown 3 times
+	key       *APIKey    // a pointer: fmt prints unexported fields raw, but not through a pointer
+	http      *http.Client
+	timeout   time.Duration
+	maxBody   int64
+	agent     string
 }
 
 // New returns a Client for cfg. It refuses a base URL that is not https,
@@ -130,7 +133,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	key := cfg.APIKey
-	c := &Client{base: base, key: &key, timeout: cfg.Timeout, maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent}
+	c := &Client{base: base, createURL: base.JoinPath(createPath).String(), key: &key, timeout: cfg.Timeout,
+		maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent, buffers: &sync.Pool{}}
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
 	}
@@ -192,7 +196,7 @@ func (c *Client) CreateUser(ctx context.Context, r *CreateUserRequest) (*User, e
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	var u User
-	if err := c.do(ctx, http.MethodPost, c.base.JoinPath(createPath).String(), body, http.StatusCreated, &u); err != nil {
+	if err := c.do(ctx, http.MethodPost, c.createURL, body, http.StatusCreated, &u); err != nil {
 		return nil, err
 	}
 	if u.UserID == "" {
@@ -252,10 +256,16 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, wan
 	}
 	defer resp.Body.Close()
 
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
-	if err != nil {
+	buf, _ := c.buffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = bytes.NewBuffer(make([]byte, 0, 4096))
+	}
+	defer c.buffers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1)); err != nil {
 		return transportError(ctx, err)
 	}
+	data := buf.Bytes() // decoded below; json copies what it keeps
 	if int64(len(data)) > c.maxBody {
 		return &Error{Class: Transient, Status: resp.StatusCode, Code: CodeBadResponse,
 			Message: fmt.Sprintf("response larger than %d bytes", c.maxBody)}
