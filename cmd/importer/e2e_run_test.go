@@ -140,3 +140,28 @@ func TestValidateCommand(t *testing.T) {
 		}
 	})
 }
+
+func TestMapFlags(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "crm.csv")
+	os.WriteFile(input, []byte("Customer Number;Mail;firstName;lastName;address;city;country;documentType;documentNumber;Segment\n"+
+		"c-1;a@example.pl;Jan;Kowalski;Długa 1;Gdańsk;re;PASSPORT;X1;gold\n"), 0o600)
+	mapFile := filepath.Join(dir, "mapping.csv")
+	os.WriteFile(mapFile, []byte("header,field\nMail,email\n"), 0o600)
+
+	r := runImporter(t, dir, nil, "validate", "--input", input, "--map", "Customer Number=externalUserId", "--map-file", mapFile)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	flat := strings.Join(strings.Fields(r.stdout), " ")
+	for _, want := range []string{`"Customer Number" -> externalUserId`, `"Mail" -> email`,
+		`"Segment" (ignored: maps to no API field)`, "line 2: note: country: RE (Réunion) is sent as FR", "country=FR"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runImporter(t, dir, nil, "validate", "--input", input, "--map", "Customer Number=customerId")
+	if r.code != 2 || !strings.Contains(r.stderr, "want 'header=field'") {
+		t.Errorf("bad mapping: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}

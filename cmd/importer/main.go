@@ -34,7 +34,7 @@ func main() {
 
 // tuneGC trades a little memory for CPU. The importer's live heap is small
 // and flat (a few MiB whatever the file's size), so the default GOGC=100
-// collects very often; at 300, with a 48 MiB soft limit as a backstop, an
+// collects very often; at 300, with a 32 MiB soft limit as a backstop, an
 // unlimited import spends markedly less CPU in the collector. GOGC and
 // GOMEMLIMIT in the environment still win.
 func tuneGC() {
@@ -42,6 +42,6 @@ func tuneGC() {
 		debug.SetGCPercent(300)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
+		debug.SetMemoryLimit(32 << 20)
 	}
 }

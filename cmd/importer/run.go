@@ -210,6 +210,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 
 	prog := newProgress(stderr, o.Progress, in.totalRows, o.Quiet)
 	var reportErr error
+	notesSeen := map[string]bool{} // OnRow runs on one goroutine
 	imp := importer.New(importer.Config{
 		Client:           client,
 		Ledger:           store,
@@ -224,6 +225,14 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		Now:              o.now,
 		OnRow: func(r *importer.RowResult) {
 			prog.add()
+			for _, n := range r.Record.Notes {
+				// Each kind of normalisation (RE sent as FR...) is told
+				// once, with the first line it happened on.
+				if !notesSeen[n] {
+					notesSeen[n] = true
+					log.Info("value normalised", "line", r.Record.Line, "note", n)
+				}
+			}
 			if r.Outcome.Succeeded() {
 				return
 			}

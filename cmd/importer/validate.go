@@ -106,6 +106,11 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	for batch := range batches {
 		for _, rec := range batch {
 			rows++
+			for _, n := range rec.Notes {
+				if !o.Quiet {
+					fmt.Fprintf(stdout, "line %d: note: %s\n", rec.Line, n)
+				}
+			}
 			if rec.Valid() {
 				if shown < o.Show && !o.Quiet {
 					shown++

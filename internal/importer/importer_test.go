@@ -252,7 +252,7 @@ func TestOutcomesByAnswer(t *testing.T) {
 		if sum.Failed != 2 || sum.Requests != 6 {
 			t.Fatalf("summary = %+v", sum)
 		}
-		if r := results[0]; r.Code != "P501" || !strings.Contains(r.Message, "gave up after 3 attempts") {
+		if r := results[0]; r.Code != "P501" || !strings.Contains(r.Message, "gave up after 3 attempt(s)") {
 			t.Errorf("result = %+v", r)
 		}
 		// Failed rows are sent again on the next run.

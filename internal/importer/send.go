@@ -116,7 +116,7 @@ func (im *Importer) giveUp(res *RowResult, attempts int, last *p100.Error) *RowR
 	res.Outcome, res.Attempts = Failed, attempts
 	switch {
 	case attempts >= im.cfg.MaxAttempts:
-		res.Message = fmt.Sprintf("gave up after %d attempts: %s", attempts, last.Error())
+		res.Message = fmt.Sprintf("gave up after %d attempt(s): %s", attempts, last.Error())
 	default:
 		res.Message = fmt.Sprintf("the run stopped after %d attempt(s); last error: %s", attempts, last.Error())
 	}

@@ -237,3 +237,21 @@ func TestHashIgnoresFormattingOnly(t *testing.T) {
 		t.Error("a changed city kept the hash")
 	}
 }
+
+func TestExplicitMapping(t *testing.T) {
+	input := "Customer Number,Mail,First,Last,Street,Town,Land,Doc Type,Doc No\n" +
+		"c-1,a@example.pl,Jan,Kowalski,Długa 1,Gdańsk,PL,PASSPORT,X1\n"
+	r, recs := readAll(t, input, ingest.Options{Mapping: map[string]string{
+		"Customer Number": "externalUserId", "mail": "email", "First": "firstName", "Last": "lastName",
+		"Street": "address", "Town": "city", "Land": "country", "Doc Type": "documentType", "doc-no": "documentNumber",
+	}})
+	if len(recs) != 1 || !recs[0].Valid() || recs[0].User.ExternalUserID != "c-1" || recs[0].User.Email != "a@example.pl" {
+		t.Fatalf("records %+v problems %v", recs, problemsOf(recs))
+	}
+	if c, _ := r.ColumnOf("externalUserId"); c != "Customer Number" {
+		t.Errorf("externalUserId column = %q", c)
+	}
+	if len(r.Unknown()) != 0 {
+		t.Errorf("unknown columns: %v", r.Unknown())
+	}
+}
