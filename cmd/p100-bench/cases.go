@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/p100/p100-importer/internal/sandbox"
 )
 
 // figure is one line of the results table.
@@ -115,10 +117,10 @@ func (b *bench) freshCheckpoint(name string) string {
 
 // importFresh imports file into a fresh checkpoint against a fresh sandbox
 // and checks that every row was created.
-func (b *bench) importFresh(ctx context.Context, name, file string, rows int, sandboxFlags []string, flags ...string) (importRun, sandboxStats, time.Duration, error) {
+func (b *bench) importFresh(ctx context.Context, name, file string, rows int, sandboxFlags []string, flags ...string) (importRun, sandbox.Stats, time.Duration, error) {
 	sb, err := b.sandbox(ctx, name, sandboxFlags...)
 	if err != nil {
-		return importRun{}, sandboxStats{}, 0, err
+		return importRun{}, sandbox.Stats{}, 0, err
 	}
 	ir, err := runImporter(ctx, b.o, file, b.freshCheckpoint(name), sb.URL, flags...)
 	st, stErr := sb.stats(ctx)

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/p100/p100-importer/internal/sandbox"
 )
 
 // apiKey is the sandbox's fake key (sandbox.DefaultAPIKey).
@@ -74,22 +76,9 @@ func startSandbox(ctx context.Context, bin, logPath string, flags ...string) (*s
 	}
 }
 
-// sandboxStats is the body of GET /_sandbox/stats.
-type sandboxStats struct {
-	Requests     int64 `json:"requests"`
-	Created      int64 `json:"created"`
-	Conflicts    int64 `json:"conflicts"`
-	Rejected     int64 `json:"rejected"`
-	Throttled    int64 `json:"throttled"`
-	Faults       int64 `json:"faults"`
-	Unauthorized int64 `json:"unauthorized"`
-	Lookups      int64 `json:"lookups"`
-	Users        int64 `json:"users"`
-}
-
 // stats reads the sandbox's counters.
-func (s *sandboxProc) stats(ctx context.Context) (sandboxStats, error) {
-	var st sandboxStats
+func (s *sandboxProc) stats(ctx context.Context) (sandbox.Stats, error) {
+	var st sandbox.Stats
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_sandbox/stats", nil)
 	if err != nil {
 		return st, fmt.Errorf("sandbox stats: %w", err)
