@@ -255,3 +255,22 @@ func TestExplicitMapping(t *testing.T) {
 		t.Errorf("unknown columns: %v", r.Unknown())
 	}
 }
+
+func TestDateFormat(t *testing.T) {
+	row := "u-1,jan@example.pl,Jan,K,A,C,PL,PASSPORT,X1,44051401359,PL,14.05.1944\n"
+	_, recs := readAll(t, header+row, ingest.Options{DateLayout: "02.01.2006"})
+	if len(recs) != 1 || !recs[0].Valid() || recs[0].User.BirthDate != "1944-05-14" {
+		t.Fatalf("records %+v problems %v", recs, problemsOf(recs))
+	}
+	// The same value under the API's layout is refused, naming the form.
+	_, recs = readAll(t, header+row, ingest.Options{})
+	if len(recs) != 1 || recs[0].Valid() || !strings.Contains(recs[0].Reason(), "YYYY-MM-DD") {
+		t.Errorf("default layout: %v", problemsOf(recs))
+	}
+	// Converted before hashing: both spellings of a date are the same content.
+	_, iso := readAll(t, header+strings.Replace(row, "14.05.1944", "1944-05-14", 1), ingest.Options{})
+	_, dotted := readAll(t, header+row, ingest.Options{DateLayout: "02.01.2006"})
+	if string(iso[0].Hash()) != string(dotted[0].Hash()) {
+		t.Error("a converted date hashes differently from the same date in the API's form")
+	}
+}
