@@ -244,7 +244,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 			}
 		},
 	})
-	prog.start(func() int64 { return imp.Progress().Done })
+	prog.start(imp.Done)
 
 	log.Debug("run started", "run", runID, "input", o.Path, "checkpoint", o.Checkpoint, "base_url", o.BaseURL,
 		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
@@ -405,12 +405,7 @@ func pathErrorKind(err error) string {
 	return "cannot read the file"
 }
 
-func trimKey(s string) string {
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r' || s[len(s)-1] == ' ') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
+func trimKey(s string) string { return strings.TrimRight(s, "\r\n ") }
 
 func summaryJSON(sum *importer.Summary) ([]byte, error) {
 	var b bytes.Buffer

@@ -145,25 +145,17 @@ func New(cfg Config) *Importer {
 	return &Importer{cfg: cfg, breaker: newBreaker(cfg.Breaker)}
 }
 
-// Progress is a snapshot of a run in progress.
-type Progress struct {
-	Done     int64 // rows with a committed outcome
-	Requests int64
-}
-
-// Progress returns the counters of the run; safe from any goroutine.
-func (im *Importer) Progress() Progress {
-	return Progress{Done: im.done.Load(), Requests: im.requests.Load()}
-}
+// Done returns how many rows have a committed outcome; safe from any
+// goroutine.
+func (im *Importer) Done() int64 { return im.done.Load() }
 
 // work is a row on its way to a worker.
 type work struct {
 	rec  *ingest.Record
-	hash []byte
 	prev *checkpoint.Known // the ledger's entry before the mark; nil if new
 }
 
-// lookupBatch is how many rows the dispatcher looks up in one query.
+// lookupBatch is how many rows the lookup stage looks up in one query.
 const lookupBatch = 256
 
 // Run imports every row of src. Cancelling ctx is the graceful stop: no new
@@ -430,7 +422,7 @@ func (im *Importer) settle(ctx context.Context, batch []*ingest.Record, known ma
 			emit(&RowResult{Record: rec, Outcome: Rejected, Code: k.ErrorCode, unchanged: true,
 				Message: "unchanged since P100 refused it in an earlier run: " + k.ErrorMessage})
 		default:
-			w := work{rec: rec, hash: hash}
+			w := work{rec: rec}
 			if seen {
 				w.prev = &k
 			}
@@ -453,7 +445,7 @@ func (im *Importer) enqueue(ctx context.Context, rows []work, queue chan<- work,
 		for i, w := range rows[:n] {
 			// No personal data in the mark: most rows succeed, and SQLite
 			// may leave the bytes of overwritten values in free page space.
-			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.hash, Line: w.rec.Line}
+			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.rec.Hash(), Line: w.rec.Line}
 		}
 		if err := mark(marks); err != nil {
 			return err

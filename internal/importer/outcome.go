@@ -1,8 +1,6 @@
 package importer
 
 import (
-	"time"
-
 	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/ingest"
 )
@@ -44,7 +42,6 @@ type RowResult struct {
 	Code      string // P100 errorCode or one of the Code* values
 	Message   string // why, in words
 	Attempts  int    // requests sent for this row in this run
-	Latency   time.Duration
 
 	unchanged bool // settled from the ledger without a request: nothing to write back
 }

@@ -23,8 +23,6 @@ import (
 func (im *Importer) send(attemptCtx, reqCtx context.Context, w work) (*RowResult, error) {
 	res := &RowResult{Record: w.rec}
 	req := p100.CreateUserRequest(w.rec.User)
-	began := im.cfg.Now()
-	defer func() { res.Latency = im.cfg.Now().Sub(began) }()
 
 	var last *p100.Error
 	for attempt := 1; ; attempt++ {
