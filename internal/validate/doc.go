@@ -12,4 +12,10 @@
 // e-mail address or a free-text value, so they can go into logs and reports;
 // they point at positions ("character 5") instead. Where a value itself has
 // to be shown, use [Mask].
+//
+// Other functions repair what a spreadsheet mangled, before the rules run, or
+// refuse it saying what to do: [CleanCode] and [CleanText] remove invisible
+// characters, [UnwrapFormula], [RestorePESEL] and [ScientificNotation] deal
+// with numbers Excel rewrote, and [ParseDateForm] converts the date forms
+// spreadsheets write.
 package validate
