@@ -35,10 +35,12 @@ func TestCountry(t *testing.T) {
 		{"unassigned", "XX", "", "", "XX is not an assigned ISO 3166-1 alpha-2 code"},     // user-assigned range, never official
 		{"empty", "", "", "", "is empty"},                                                 // nothing to look up
 		{"blank", "   ", "", "", "is empty"},                                              // empty after trimming
-		{"alpha-3", "POL", "", "", "found 3 characters"},                                  // three-letter codes are not accepted
+		{"alpha-3", "POL", "PL", `"POL" read as PL`, ""},                                  // three-letter codes are read, with a note
+		{"one character", "P", "", "", "found 1 characters"},                              // too short for a code or a name
 		{"digit", "P1", "", "", "must be two letters A-Z"},                                // a digit is never part of a code
 		{"non-ASCII letters", "ÄÖ", "", "", "must be two letters A-Z"},                    // two runes but not A-Z
-		{"United Kingdom as UK", "UK", "", "", "the United Kingdom is GB"},                // exceptionally reserved, with a hint
+		{"United Kingdom as UK", "UK", "GB", `"UK" read as GB`, ""},                       // reserved, not assigned, but what people write
+		{"United Kingdom as uk", " uk ", "GB", `"uk" read as GB`, ""},                     // the note quotes the value as written, trimmed
 		{"Greece as EL", "el", "", "", "Greece is GR"},                                    // EU usage, with a hint
 		{"EU", "EU", "", "", "not an assigned"},                                           // reserved, not a country
 		{"withdrawn Netherlands Antilles", "AN", "", "", "not an assigned"},               // deleted from ISO 3166-1 in 2010
