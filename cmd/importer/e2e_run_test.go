@@ -116,7 +116,9 @@ func TestValidateCommand(t *testing.T) {
 		if got := strings.Join(lines, " "); got != "line 12 line 23 line 24 line 40 line 51 line 51" {
 			t.Errorf("problems by line: %q", got)
 		}
-		if !strings.Contains(r.stdout, "delimiter: comma") || !strings.Contains(r.stdout, "rows 50: valid 45, invalid 5") {
+		flat := strings.Join(strings.Fields(r.stdout), " ")
+		if !strings.Contains(flat, "delimiter: comma") || !strings.Contains(flat, "encoding: UTF-8 (valid UTF-8; the whole file was read)") ||
+			!strings.Contains(r.stdout, "rows 50: valid 45, invalid 5") {
 			t.Errorf("stdout:\n%s", r.stdout)
 		}
 		report, _ := os.ReadFile(filepath.Join(dir, "invalid.csv"))
@@ -155,7 +157,7 @@ func TestMapFlags(t *testing.T) {
 	}
 	flat := strings.Join(strings.Fields(r.stdout), " ")
 	for _, want := range []string{`"Customer Number" -> externalUserId`, `"Mail" -> email`,
-		`"Segment" (ignored: maps to no API field)`, "line 2: note: country: RE (Réunion) is sent as FR", "country=FR"} {
+		`"Segment" (ignored: maps to no API field)`, "line 2: repaired: country: RE (Réunion) is sent as FR", "country=FR"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}

@@ -18,7 +18,7 @@ var retryStates = []checkpoint.State{checkpoint.Failed}
 // openLedgerInput streams the rows the checkpoint holds as failed as CSV, with the API field names as header, into an ingest
 // reader: the same validation as a file, in constant memory, and no need
 // for the original file.
-func openLedgerInput(ctx context.Context, store *checkpoint.Store, now func() time.Time, required []string) (*openInput, error) {
+func openLedgerInput(ctx context.Context, store *checkpoint.Store, now func() time.Time, required []string) (*ingest.Input, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		cw := csv.NewWriter(pw)
@@ -37,10 +37,10 @@ func openLedgerInput(ctx context.Context, store *checkpoint.Store, now func() ti
 		}
 		pw.CloseWithError(err)
 	}()
-	r, err := ingest.NewReader(pr, ingest.Options{Now: now, Required: required})
+	in, err := ingest.NewInput(ctx, pr, pr, ingest.Options{Now: now, Required: required, Encoding: "utf-8"})
 	if err != nil {
 		pr.Close()
 		return nil, internalError{err}
 	}
-	return &openInput{reader: r, totalRows: -1, closer: pr}, nil
+	return in, nil
 }

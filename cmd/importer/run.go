@@ -17,6 +17,7 @@ import (
 	"github.com/p100/p100-importer/internal/atomicfile"
 	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/importer"
+	"github.com/p100/p100-importer/internal/ingest"
 	"github.com/p100/p100-importer/internal/p100"
 	"github.com/p100/p100-importer/internal/ratelimit"
 	"github.com/p100/p100-importer/internal/report"
@@ -148,9 +149,9 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	}
 	defer client.CloseIdleConnections()
 
-	var in *openInput
+	var in *ingest.Input
 	if !o.RetryFailed {
-		if in, err = o.input.open(o.now); err != nil {
+		if in, err = o.input.open(ctx, o.now); err != nil {
 			return err
 		}
 		defer in.Close()
@@ -188,8 +189,8 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 				"rows", c.ByState[checkpoint.InFlight])
 		}
 	}
-	for _, col := range in.reader.Unknown() {
-		log.Warn("column ignored: it maps to no API field", "column", col)
+	if cols := in.Unknown(); len(cols) > 0 {
+		log.Warn("columns ignored: they map to no API field", "count", len(cols), "columns", columnList(cols))
 	}
 	inputName := o.Path
 	if o.RetryFailed {
@@ -202,15 +203,15 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 
 	var rep *report.Writer
 	if o.Report != "" {
-		if rep, err = report.Create(o.Report, in.reader.Header()); err != nil {
+		if rep, err = report.Create(o.Report, in.Header()); err != nil {
 			return usageError{err}
 		}
 		defer rep.Abort() // no-op after Commit
 	}
 
-	prog := newProgress(stderr, o.Progress, in.totalRows, o.Quiet)
+	prog := newProgress(stderr, o.Progress, in.TotalLines, o.Quiet)
 	var reportErr error
-	notesSeen := map[string]bool{} // OnRow runs on one goroutine
+	notesSeen := map[ingest.Note]bool{} // OnRow runs on one goroutine
 	imp := importer.New(importer.Config{
 		Client:           client,
 		Ledger:           store,
@@ -226,11 +227,12 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		OnRow: func(r *importer.RowResult) {
 			prog.add()
 			for _, n := range r.Record.Notes {
-				// Each kind of normalisation (RE sent as FR...) is told
-				// once, with the first line it happened on.
+				// Each repair (a PESEL's lost zero, RE sent as FR...) is
+				// told once per column and wording, with the first line it
+				// happened on; `importer validate` lists them all.
 				if !notesSeen[n] {
 					notesSeen[n] = true
-					log.Info("value normalised", "line", r.Record.Line, "note", n)
+					log.Info("value repaired", "line", r.Record.Line, "column", n.Column, "note", n.Text)
 				}
 			}
 			if r.Outcome.Succeeded() {
@@ -239,7 +241,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 			log.Info("row not imported", "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
 				"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)
 			if rep != nil && reportErr == nil {
-				reportErr = rep.Write(report.Row{Values: in.reader.Columns(r.Record), Line: r.Record.Line,
+				reportErr = rep.Write(report.Row{Values: in.Columns(r.Record), Line: r.Record.Line,
 					Outcome: string(r.Outcome), Code: r.Code, Message: r.Message, Attempts: r.Attempts})
 			}
 		},
@@ -248,12 +250,14 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 
 	log.Debug("run started", "run", runID, "input", o.Path, "checkpoint", o.Checkpoint, "base_url", o.BaseURL,
 		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
-	sum, runErr := imp.Run(ctx, in.reader)
+	sum, runErr := imp.Run(ctx, in)
 	prog.finish()
+	sum.LinesSkipped = in.Skipped().Lines()
+	sum.Repairs = repairCounts(in.Repairs())
 
 	final := finalError(runErr, &sum)
 	sum.ExitCode, sum.ExitReason = exitCode(final), exitReason(final)
-	sum.Input, sum.InputSHA256 = inputName, in.sha256()
+	sum.Input, sum.InputSHA256 = inputName, in.SHA256()
 	if rep != nil {
 		if reportErr == nil {
 			reportErr = rep.Commit()
@@ -459,4 +463,37 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// columnList names ignored columns for a log line: at most ten, each cut
+// to 40 characters, so a header that is really a data line cannot flood
+// the log.
+func columnList(cols []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i == 10 {
+			fmt.Fprintf(&b, ", ... (%d more)", len(cols)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if r := []rune(c); len(r) > 40 {
+			c = string(r[:40]) + "..."
+		}
+		fmt.Fprintf(&b, "%q", c)
+	}
+	return b.String()
+}
+
+// repairCounts turns the reader's repair counts into the summary's map.
+func repairCounts(m map[ingest.Repair]int) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/p100/p100-importer/internal/ingest"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/p100/p100-importer/internal/ingest"
 
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/report"
@@ -47,17 +49,23 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	if err := o.input.check(); err != nil {
 		return err
 	}
-	in, err := o.input.open(o.now)
+	in, err := o.input.open(ctx, o.now)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	r := in.reader
+	r := in.Reader
 
 	if !o.Quiet {
-		fmt.Fprintf(stdout, "file:      %s\n", o.Path)
-		fmt.Fprintf(stdout, "delimiter: %s\n", delimiterName(r.Comma()))
-		fmt.Fprintf(stdout, "encoding:  %s\n", r.Encoding())
+		d := r.Dialect()
+		fmt.Fprintf(stdout, "file:        %s\n", o.Path)
+		fmt.Fprintf(stdout, "format:      %s\n", d.Format)
+		fmt.Fprintf(stdout, "encoding:    %s (%s)\n", d.Encoding, d.EncodingHow)
+		if d.CommaHow != "cells" {
+			fmt.Fprintf(stdout, "delimiter:   %s (%s)\n", ingest.DelimiterName(d.Comma), d.CommaHow)
+			fmt.Fprintf(stdout, "line breaks: %s\n", d.LineBreaks)
+		}
+		fmt.Fprintf(stdout, "header:      line %d\n", d.HeaderLine)
 		fmt.Fprintln(stdout, "columns:")
 		for i, h := range r.Header() {
 			field := "(ignored: maps to no API field)"
@@ -66,7 +74,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 			}
 			fmt.Fprintf(stdout, "  %-24q %s\n", h, field)
 		}
-		fmt.Fprintf(stdout, "required:  %s\n", strings.Join(r.RequiredFields(), ", "))
+		fmt.Fprintf(stdout, "required:    %s\n", strings.Join(r.RequiredFields(), ", "))
 	}
 
 	var rep *report.Writer
@@ -85,7 +93,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 		defer close(batches)
 		batch := make([]*ingest.Record, 0, 256)
 		for ctx.Err() == nil {
-			rec, err := r.Next()
+			rec, err := in.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -103,12 +111,15 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	}()
 
 	rows, invalid, shown := 0, 0, 0
+	notesShown := map[ingest.Repair]int{}
 	for batch := range batches {
 		for _, rec := range batch {
 			rows++
 			for _, n := range rec.Notes {
-				if !o.Quiet {
-					fmt.Fprintf(stdout, "line %d: note: %s\n", rec.Line, n)
+				// Every repair is counted below; the first few of each
+				// kind are shown with their line.
+				if notesShown[n.Kind]++; notesShown[n.Kind] <= maxNotesShown && !o.Quiet {
+					fmt.Fprintf(stdout, "line %d: repaired: %s\n", rec.Line, n)
 				}
 			}
 			if rec.Valid() {
@@ -148,6 +159,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 			return err
 		}
 	}
+	printRepairs(stdout, r.Repairs(), r.Skipped())
 	fmt.Fprintf(stdout, "rows %d: valid %d, invalid %d\n", rows, rows-invalid, invalid)
 	if invalid > 0 {
 		return errRowErrors
@@ -155,18 +167,45 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	return nil
 }
 
-func delimiterName(r rune) string {
-	switch r {
-	case '\t':
-		return "tab"
-	case ',':
-		return "comma (,)"
-	case ';':
-		return "semicolon (;)"
-	case '|':
-		return "pipe (|)"
+// maxNotesShown is how many repairs of each kind validate lists by line.
+const maxNotesShown = 10
+
+// printRepairs writes the count of each kind of repair and of the lines
+// skipped.
+func printRepairs(w io.Writer, repairs map[ingest.Repair]int, sk ingest.Skipped) {
+	for _, k := range ingest.Repairs {
+		if n := repairs[k]; n > 0 {
+			more := ""
+			if n > maxNotesShown {
+				more = fmt.Sprintf(" (the first %d are listed above)", maxNotesShown)
+			}
+			fmt.Fprintf(w, "repaired:    %d %s%s\n", n, k, more)
+		}
 	}
-	return fmt.Sprintf("%q", r)
+	skips := []struct {
+		n    int
+		what string
+	}{
+		{sk.Blank, "blank or only empty cells"},
+		{sk.Hint, "Excel's sep= line"},
+		{sk.Title, "above the header (a title)"},
+		{sk.RepeatedHeader, "the header repeated (two exports joined?)"},
+	}
+	for _, s := range skips {
+		if s.n > 0 {
+			fmt.Fprintf(w, "skipped:     %d line(s) %s\n", s.n, s.what)
+		}
+	}
+	if len(sk.RepeatedAt) > 0 {
+		lines := make([]string, len(sk.RepeatedAt))
+		for i, l := range sk.RepeatedAt {
+			lines[i] = strconv.Itoa(l)
+		}
+		fmt.Fprintf(w, "             repeated header on line %s\n", strings.Join(lines, ", "))
+	}
+	if sk.Padded+sk.Trimmed > 0 {
+		fmt.Fprintf(w, "mended:      %d row(s) with empty cells beyond the header's named columns (a trailing delimiter)\n", sk.Padded+sk.Trimmed)
+	}
 }
 
 func orDash(s string) string {

@@ -28,6 +28,12 @@ type Summary struct {
 	Rejected int `json:"rejected"`
 	Failed   int `json:"failed"`
 
+	// LinesSkipped counts the lines that hold no user (blank, only empty
+	// cells, a repeated header, Excel's sep= line, a title above the
+	// header): not rows, so not in Rows.
+	LinesSkipped int            `json:"lines_skipped"`
+	Repairs      map[string]int `json:"repairs,omitempty"` // values repaired, by kind
+
 	Changed   int `json:"changed"`          // skipped rows whose content differs from what was created
 	Recovered int `json:"exists_recovered"` // exists rows whose userId a lookup recovered
 
@@ -126,6 +132,21 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, ", latency p50 %.0fms p99 %.0fms", s.LatencyMS.P50, s.LatencyMS.P99)
 	}
 	fmt.Fprintln(w)
+	if s.LinesSkipped > 0 {
+		fmt.Fprintf(w, "lines skipped %d: blank, only empty cells, a repeated header or a title (not rows)\n", s.LinesSkipped)
+	}
+	if len(s.Repairs) > 0 {
+		kinds := make([]string, 0, len(s.Repairs))
+		for k := range s.Repairs {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = fmt.Sprintf("%s %d", k, s.Repairs[k])
+		}
+		fmt.Fprintf(w, "repaired: %s\n", strings.Join(parts, ", "))
+	}
 	if s.Recovered > 0 {
 		fmt.Fprintf(w, "exists: %d had their userId recovered by a lookup\n", s.Recovered)
 	}

@@ -22,10 +22,12 @@ func TestDialectFixtures(t *testing.T) {
 		comma    rune     // Reader.Comma()
 		problems []string // every problem, in order, as Problem.String()
 	}{
-		{file: "bom.csv", wantRows: 3, valid: 3, enc: "UTF-8 (with BOM)", comma: ','},
-		{file: "utf16le.csv", wantRows: 3, valid: 3, enc: "UTF-16LE (BOM)", comma: ','},
-		{file: "utf16be.csv", wantRows: 3, valid: 3, enc: "UTF-16BE (BOM)", comma: ','},
+		{file: "bom.csv", wantRows: 3, valid: 3, enc: "UTF-8", comma: ','},
+		{file: "utf16le.csv", wantRows: 3, valid: 3, enc: "UTF-16LE", comma: ','},
+		{file: "utf16be.csv", wantRows: 3, valid: 3, enc: "UTF-16BE", comma: ','},
 		{file: "windows1250.csv", encoding: "windows-1250", wantRows: 3, valid: 3, enc: "windows-1250", comma: ';'},
+		// No flag: the content says windows-1250 (ł, ś, ą in its positions).
+		{file: "windows1250.csv", wantRows: 3, valid: 3, enc: "windows-1250", comma: ';'},
 		{file: "semicolons.csv", wantRows: 3, valid: 3, enc: "UTF-8", comma: ';'},
 		{file: "tabs.csv", wantRows: 3, valid: 3, enc: "UTF-8", comma: '\t'},
 		{file: "crlf.csv", wantRows: 3, valid: 3, enc: "UTF-8", comma: ','},
@@ -39,11 +41,12 @@ func TestDialectFixtures(t *testing.T) {
 			"line 4: not read: inside the quoted field opened on line 3 that is never closed",
 			"line 5: not read: inside the quoted field opened on line 3 that is never closed",
 		}},
-		{file: "windows1250.csv", wantRows: 3, valid: 0, enc: "UTF-8", comma: ';', problems: []string{
-			`line 2, column "firstName": is not valid UTF-8 (byte 3): the file may be in another character set, such as Windows-1250; give it with --encoding`,
-			`line 2, column "lastName": is not valid UTF-8 (byte 2): the file may be in another character set, such as Windows-1250; give it with --encoding`,
-			`line 2, column "address": is not valid UTF-8 (byte 5): the file may be in another character set, such as Windows-1250; give it with --encoding`,
-			`line 2, column "city": is not valid UTF-8 (byte 1): the file may be in another character set, such as Windows-1250; give it with --encoding`,
+		// --encoding utf-8 wins: every legacy byte is refused on its row.
+		{file: "windows1250.csv", encoding: "utf-8", wantRows: 3, valid: 0, enc: "UTF-8", comma: ';', problems: []string{
+			`line 2, column "firstName": is not valid UTF-8 (byte 3): the file was read as UTF-8 (--encoding); if its character set is another, give it with --encoding`,
+			`line 2, column "lastName": is not valid UTF-8 (byte 2): the file was read as UTF-8 (--encoding); if its character set is another, give it with --encoding`,
+			`line 2, column "address": is not valid UTF-8 (byte 5): the file was read as UTF-8 (--encoding); if its character set is another, give it with --encoding`,
+			`line 2, column "city": is not valid UTF-8 (byte 1): the file was read as UTF-8 (--encoding); if its character set is another, give it with --encoding`,
 		}},
 	}
 	for _, tt := range tests {
@@ -107,7 +110,8 @@ func TestMissingColumnFixture(t *testing.T) {
 	if !errors.As(err, &he) || len(he.Missing) != 1 || he.Missing[0] != "lastName" {
 		t.Fatalf("err = %v", err)
 	}
-	want := `unusable header: missing required column(s): lastName; the file has: "externalUserId", "email", "firstName", "address", "city", "country", "documentType", "documentNumber", "pesel", "birthCountry", "birthDate"`
+	want := `unusable header: missing required column(s): lastName; the file has: "externalUserId", "email", "firstName", "address", "city", "country", "documentType", "documentNumber", "pesel", "birthCountry", "birthDate"; ` +
+		`no column looks like lastName: add it, map it with --map 'YOUR COLUMN=lastName', or leave it out of --required if P100 does not need it`
 	if err.Error() != want {
 		t.Errorf("message:\n%s\nwant:\n%s", err, want)
 	}

@@ -2,36 +2,43 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gocarina/gocsv"
 
+	"github.com/p100/p100-importer/internal/charset"
 	"github.com/p100/p100-importer/internal/validate"
 )
 
-// Options tune how a file is read and validated.
+// Options tune how a file is read and validated. The zero value detects
+// everything: character set, delimiter, header, date form.
 type Options struct {
-	// Comma is the delimiter; 0 detects it from the header line among
-	// ',', ';', tab and '|'.
+	// Comma is the delimiter, an ASCII character; 0 detects it (Excel's
+	// sep= line, else the first lines, among ',', ';', tab and '|').
 	Comma rune
 	// Encoding names the file's character set when it has no byte-order
-	// mark: "" or "utf-8" (the default), "utf-16le", "windows-1250",
-	// "iso-8859-2", "windows-1252", ... A BOM always wins.
+	// mark: "" or "auto" detects it from the content; otherwise "utf-8",
+	// "utf-16le", "windows-1250", "iso-8859-2", "windows-1252", ... A BOM
+	// always wins.
 	Encoding string
 	// Required lists the fields a row must have; nil means DefaultRequired.
 	Required []string
 	// DocumentTypes lists the accepted documentType values; nil means
 	// validate.KnownDocumentTypes.
 	DocumentTypes []string
-	// DateLayout is the Go layout of birthDate in the file; "" means
-	// 2006-01-02. Dates are sent as YYYY-MM-DD whatever the layout.
+	// DateLayout is the Go layout of birthDate in the file; "" reads the
+	// forms spreadsheets write (YYYY-MM-DD, DD.MM.YYYY, "YYYY-MM-DD
+	// 00:00:00", slashed dates decided per column). Dates are sent as
+	// YYYY-MM-DD whatever the layout.
 	DateLayout string
 	// Mapping maps header names as they appear in the file to API field
 	// names, for headers the automatic matching does not recognise.
@@ -44,6 +51,12 @@ type Options struct {
 	// ExpectedRows, when known (from the file's size), sizes the duplicate
 	// check's filter; 0 lets it grow as rows come.
 	ExpectedRows int
+	// Sheet names the sheet of a workbook to read; "" reads the first
+	// sheet that has a header row.
+	Sheet string
+
+	detected *charset.Result // the character set found by Open's scan of the whole file
+	format   string          // what Open found the file to be, for Dialect
 }
 
 // Problem is one reason a row cannot be sent.
@@ -64,16 +77,18 @@ func (p Problem) String() string {
 // call to Valid, Problems or Reason (a rerun never pays for them on rows
 // already imported); a Record is not safe for concurrent use.
 type Record struct {
-	Line  int      // physical line where the row starts
-	User  User     // normalised values (as read, trimmed, for fields that failed)
-	Notes []string // normalisations worth telling (e.g. RE sent as FR)
-	DupOf int      // line of the first row with this externalUserId, if a duplicate
+	Line  int    // physical line where the row starts
+	User  User   // normalised values (as read, trimmed, for fields that failed)
+	Notes []Note // what was repaired or decided about this row's values
+	DupOf int    // line of the first row with this externalUserId, if a duplicate
 
 	problems    []Problem
 	check       func(*Record) // the field rules still to run; nil once run
 	deferred    []fieldError  // rules failed while normalising, reported by check
 	dateChecked bool          // birthDate already validated while normalising
 	dateOK      bool          // birthDate is a valid date, in the API's form
+	datePending bool          // birthDate is slashed and its column's order is not known yet
+	peselRaw    string        // the PESEL as read, when it waits for birthDate to be settled
 
 	input row               // the values as read, untrimmed
 	extra map[string]string // values of columns that map to no field
@@ -121,6 +136,8 @@ type HeaderError struct {
 	Missing    []string            // required fields without a column
 	Duplicates map[string][]string // field -> the columns that all map to it
 	Header     []string            // the header as read
+	Closest    map[string]string   // missing field -> the file's column most like it
+	DataLike   bool                // the first line holds values, not column names: never echoed
 	Err        error               // a header that could not be read at all
 }
 
@@ -128,6 +145,10 @@ func (e *HeaderError) Error() string {
 	var parts []string
 	if e.Err != nil {
 		parts = append(parts, e.Err.Error())
+	}
+	if e.DataLike {
+		return "unusable header: the first line looks like a user's data, not column names (it holds an e-mail address, a long number or a date); " +
+			"add a header line naming the columns, such as " + strings.Join(DefaultRequired, string(',')) + " (not shown: the line may hold personal data)"
 	}
 	if len(e.Missing) > 0 {
 		parts = append(parts, "missing required column(s): "+strings.Join(e.Missing, ", "))
@@ -139,6 +160,28 @@ func (e *HeaderError) Error() string {
 	if len(e.Header) > 0 {
 		msg += "; the file has: " + quoteAll(e.Header)
 	}
+	if len(e.Missing) > 0 {
+		var pairs [][2]string
+		var none []string
+		for _, f := range e.Missing {
+			if c, ok := e.Closest[f]; ok {
+				pairs = append(pairs, [2]string{c, f})
+			} else {
+				none = append(none, f)
+			}
+		}
+		if len(pairs) > 0 {
+			hints := make([]string, len(pairs))
+			for i, p := range pairs {
+				hints[i] = fmt.Sprintf("%q for %s", p[0], p[1])
+			}
+			msg += "; closest: " + strings.Join(hints, ", ") + "; if those are right, pass " + mapSuggestion(pairs)
+		}
+		if len(none) > 0 {
+			msg += fmt.Sprintf("; no column looks like %s: add it, map it with --map 'YOUR COLUMN=%s', or leave it out of --required if P100 does not need it",
+				strings.Join(none, ", "), none[0])
+		}
+	}
 	return msg
 }
 
@@ -148,23 +191,33 @@ func (e *HeaderError) Unwrap() error { return e.Err }
 type Reader struct {
 	opts     Options
 	required []string
+	filter   *recordFilter
 	csv      *csv.Reader
 	um       *gocsv.Unmarshaller
-	comma    rune
-	encoding string
+	dialect  Dialect
 	header   []string          // as written in the file
 	fieldOf  []string          // header index -> API field ("" for extra columns)
 	columnOf map[string]string // API field -> header as written
 	extra    bool              // the file has columns that map to no field
 	seen     *seenSet
+	slashed  slashOrder // how the birthDate column writes slashed dates
+	repairs  map[Repair]int
 
 	pending  []*Record // rows decoded ahead, or swallowed by an unterminated quote
+	ahead    []*Record // rows read ahead to settle the birthDate column's form
 	lastLine int       // physical line of the last record read, for I/O errors
 	rows     int
 }
 
+// maxDateLookahead bounds how many rows are read ahead, held in memory, to
+// find a slashed date that says whether the day or the month comes first.
+const maxDateLookahead = 10_000
+
 // NewReader reads the header of in and prepares to read rows. It returns a
-// *HeaderError when the header is unusable (nothing should be sent).
+// *HeaderError when the header is unusable, an *EncodingError when the
+// character set is unclear, a *FormatError when in is not text, and a
+// *RecordTooLongError when the first line passes MaxHeaderBytes: in every
+// case nothing should be sent.
 func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -172,7 +225,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	if opts.DocumentTypes == nil {
 		opts.DocumentTypes = validate.KnownDocumentTypes
 	}
-	r := &Reader{opts: opts, required: opts.Required, seen: newSeenSet(opts.TempDir, opts.ExpectedRows)}
+	r := &Reader{opts: opts, required: opts.Required, repairs: map[Repair]int{}}
 	if r.required == nil {
 		r.required = DefaultRequired
 	}
@@ -181,72 +234,93 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("required field %q is not an API field (known: %s)", f, strings.Join(Fields, ", "))
 		}
 	}
+	if opts.Comma > unicode.MaxASCII || opts.Comma == '"' || opts.Comma == '\n' || opts.Comma == '\r' {
+		return nil, fmt.Errorf("delimiter %q: want one ASCII character such as , ; | or tab", opts.Comma)
+	}
 
-	text, encName, err := decodeInput(in, opts.Encoding)
+	text, enc, err := decodeInput(in, opts)
 	if err != nil {
 		return nil, err
 	}
-	r.encoding = encName
 	br := bufio.NewReaderSize(text, 64<<10)
-	r.comma = opts.Comma
-	if r.comma == 0 {
-		r.comma = detectComma(br)
+	head, _ := br.Peek(64 << 10)
+	breaks, crOnly := lineBreaks(head)
+	if crOnly {
+		br = bufio.NewReaderSize(crToLF{br}, 64<<10)
+		head, _ = br.Peek(64 << 10)
 	}
+	matcher := newHeaderMatcher(opts.Mapping)
+	guess := guessDialect(head, byte(opts.Comma), matcher)
+	r.dialect = Dialect{Format: cmp.Or(opts.format, "CSV"), Encoding: enc.name, EncodingHow: enc.how,
+		Comma: rune(guess.comma), CommaHow: guess.commaHow, LineBreaks: breaks}
 
-	r.csv = csv.NewReader(br)
-	r.csv.Comma = r.comma
+	r.filter = newRecordFilter(br, guess.comma, guess.titles)
+	r.csv = csv.NewReader(r.filter)
+	r.csv.Comma = rune(guess.comma)
 	r.csv.FieldsPerRecord = 0 // the header's count: a ragged row is a ParseError, and reading goes on
 	r.csv.ReuseRecord = true
 
 	um, err := gocsv.NewUnmarshaller(r.csv, row{})
 	if err != nil {
-		if errors.Is(err, io.EOF) {
+		var tooLong *RecordTooLongError
+		switch {
+		case errors.As(err, &tooLong):
+			return nil, err
+		case errors.Is(err, io.EOF) && r.filter.Skipped().Lines() > 0:
+			return nil, &HeaderError{Err: errors.New("the file has no header line: it holds only blank lines or lines of empty cells")}
+		case errors.Is(err, io.EOF):
 			return nil, &HeaderError{Err: errors.New("the file is empty: no header line")}
 		}
 		return nil, &HeaderError{Err: fmt.Errorf("read header: %w", err)}
 	}
 	r.um = um
 	r.header = slices.Clone(um.Headers)
-	if err := r.mapHeader(); err != nil {
+	r.dialect.HeaderLine, _ = r.csv.FieldPos(0)
+	if err := r.mapHeader(matcher); err != nil {
 		return nil, err
 	}
+	r.seen = newSeenSet(opts.TempDir, opts.ExpectedRows)
 	return r, nil
 }
 
-// mapHeader matches the file's columns to API fields and tells gocsv.
-func (r *Reader) mapHeader() error {
-	byNorm := make(map[string]string, len(Fields))
-	for _, f := range Fields {
-		byNorm[normalizeHeader(f)] = f
-	}
-	explicit := make(map[string]string, len(r.opts.Mapping))
-	for h, f := range r.opts.Mapping {
-		explicit[normalizeHeader(h)] = f
-	}
-
+// mapHeader matches the file's columns to API fields and tells gocsv. The
+// API's own names and --map come first; an alias (a Polish or German name,
+// an English variant) takes a field only when no column has its own name.
+func (r *Reader) mapHeader(m *headerMatcher) error {
 	r.fieldOf = make([]string, len(r.header))
 	r.columnOf = make(map[string]string, len(Fields))
+	exactOf := map[string]bool{}
 	dups := map[string][]string{}
-	renamed := make([]string, len(r.header))
-	for i, h := range r.header {
-		n := normalizeHeader(h)
-		f, ok := explicit[n]
-		if !ok {
-			f, ok = byNorm[n]
-		}
-		if !ok {
-			r.extra = true
-			renamed[i] = "\x00extra\x00" + h // can never match a struct tag
-			continue
-		}
-		if prev, taken := r.columnOf[f]; taken {
-			if len(dups[f]) == 0 {
-				dups[f] = []string{prev}
+	for _, exactPass := range []bool{true, false} {
+		for i, h := range r.header {
+			f, exact, ok := m.field(h)
+			if !ok || exact != exactPass {
+				continue
 			}
-			dups[f] = append(dups[f], h)
+			if prev, taken := r.columnOf[f]; taken {
+				if !exactPass && exactOf[f] {
+					continue // an alias beside the API's own name: ignored
+				}
+				if len(dups[f]) == 0 {
+					dups[f] = []string{prev}
+				}
+				dups[f] = append(dups[f], h)
+				continue
+			}
+			r.fieldOf[i], r.columnOf[f] = f, h
+			exactOf[f] = exactPass
+		}
+	}
+	renamed := make([]string, len(r.header))
+	var unmapped []string
+	for i, h := range r.header {
+		if f := r.fieldOf[i]; f != "" {
+			renamed[i] = f
 			continue
 		}
-		r.fieldOf[i], r.columnOf[f], renamed[i] = f, h, f
+		r.extra = true
+		renamed[i] = "\x00extra\x00" + h // can never match a struct tag
+		unmapped = append(unmapped, h)
 	}
 	var missing []string
 	for _, f := range r.required {
@@ -255,37 +329,20 @@ func (r *Reader) mapHeader() error {
 		}
 	}
 	if len(missing) > 0 || len(dups) > 0 {
-		return &HeaderError{Missing: missing, Duplicates: dups, Header: r.header}
-	}
-	return r.um.RenormalizeHeaders(func([]string) []string { return renamed })
-}
-
-// detectComma picks the delimiter that occurs most often, outside quotes,
-// in the first line; ',' when none does.
-func detectComma(br *bufio.Reader) rune {
-	head, _ := br.Peek(br.Size())
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	counts := map[byte]int{}
-	quoted := false
-	for _, c := range head {
-		switch c {
-		case '"':
-			quoted = !quoted
-		case ',', ';', '\t', '|':
-			if !quoted {
-				counts[c]++
+		he := &HeaderError{Missing: missing, Duplicates: dups, Header: r.header}
+		if len(r.columnOf) == 0 && looksLikeData(r.header) {
+			return &HeaderError{Missing: missing, DataLike: true}
+		}
+		he.Closest = map[string]string{}
+		for _, f := range missing {
+			if c, ok := closestColumn(f, unmapped); ok {
+				he.Closest[f] = c
+				unmapped = slices.DeleteFunc(unmapped, func(u string) bool { return u == c })
 			}
 		}
+		return he
 	}
-	best, bestN := byte(','), 0
-	for _, c := range []byte{',', ';', '\t', '|'} {
-		if counts[c] > bestN {
-			best, bestN = c, counts[c]
-		}
-	}
-	return rune(best)
+	return r.um.RenormalizeHeaders(func([]string) []string { return renamed })
 }
 
 // Header returns the header as written in the file.
@@ -295,10 +352,20 @@ func (r *Reader) Header() []string { return r.header }
 func (r *Reader) Close() error { return r.seen.close() }
 
 // Encoding returns the character set the file is read in.
-func (r *Reader) Encoding() string { return r.encoding }
+func (r *Reader) Encoding() string { return r.dialect.Encoding }
 
 // Comma returns the delimiter in use.
-func (r *Reader) Comma() rune { return r.comma }
+func (r *Reader) Comma() rune { return r.dialect.Comma }
+
+// Dialect returns how the file is read: format, character set, delimiter,
+// line breaks, and how each was decided.
+func (r *Reader) Dialect() Dialect { return r.dialect }
+
+// Skipped returns the lines read so far that hold no user.
+func (r *Reader) Skipped() Skipped { return r.filter.Skipped() }
+
+// Repairs returns how many values of each kind were repaired so far.
+func (r *Reader) Repairs() map[Repair]int { return maps.Clone(r.repairs) }
 
 // ColumnOf returns the header, as written, of the column mapped to field.
 func (r *Reader) ColumnOf(field string) (string, bool) {
@@ -329,13 +396,48 @@ func (r *Reader) Unknown() []string {
 func (r *Reader) Rows() int { return r.rows }
 
 // Next returns the next data row, valid or not, or io.EOF after the last.
-// Any other error means the input itself failed (an I/O error).
+// Any other error means the input itself cannot be read on (an I/O error,
+// a record past its size limit, a birthDate column whose form no row
+// settles).
 func (r *Reader) Next() (*Record, error) {
-	rec, err := r.next()
+	rec, err := r.nextSettled()
 	if err == nil {
 		r.rows++
 	}
 	return rec, err
+}
+
+// nextSettled returns the next row with its birthDate settled: a slashed
+// date whose column order is still unknown makes the reader read ahead
+// until a row tells (a day above 12), within maxDateLookahead rows.
+func (r *Reader) nextSettled() (*Record, error) {
+	var rec *Record
+	if len(r.ahead) > 0 {
+		rec, r.ahead = r.ahead[0], r.ahead[1:]
+	} else {
+		var err error
+		if rec, err = r.next(); err != nil {
+			return nil, err
+		}
+	}
+	if !rec.datePending {
+		return rec, nil
+	}
+	for r.slashed.order == orderUnknown && len(r.ahead) < maxDateLookahead {
+		next, err := r.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.ahead = append(r.ahead, next)
+	}
+	if r.slashed.order == orderUnknown {
+		return nil, &DateFormError{Column: r.columnName(FieldBirthDate), Line: rec.Line}
+	}
+	r.settleDate(rec)
+	return rec, nil
 }
 
 func (r *Reader) next() (*Record, error) {

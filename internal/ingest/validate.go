@@ -16,69 +16,6 @@ type fieldError struct {
 	err   error
 }
 
-// prepare trims and normalises rec.input into rec.User (what the content
-// hash is computed over) and flags a repeated externalUserId. It is cheap:
-// the field rules run only when someone asks whether the row is valid
-// (check), which a rerun never does for rows already imported.
-func (r *Reader) prepare(rec *Record) error {
-	u := &rec.User
-	*u = User(rec.input)
-	for _, f := range Fields {
-		p := u.fieldPtr(f)
-		*p = strings.TrimSpace(*p)
-	}
-	for _, f := range []string{FieldFirstName, FieldLastName, FieldAddress, FieldCity} {
-		p := u.fieldPtr(f)
-		*p = oneLine(*p)
-	}
-	for _, f := range []string{FieldCountry, FieldBirthCountry} {
-		v := u.fieldPtr(f)
-		if *v == "" {
-			continue
-		}
-		code, note, err := validate.Country(*v)
-		if err != nil {
-			rec.deferred = append(rec.deferred, fieldError{f, err})
-			continue
-		}
-		*v = code
-		if note != "" {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("%s: %s", r.columnName(f), note))
-		}
-	}
-	if u.DocumentType != "" {
-		if t, err := validate.DocumentType(u.DocumentType, r.opts.DocumentTypes); err != nil {
-			rec.deferred = append(rec.deferred, fieldError{FieldDocumentType, err})
-		} else {
-			u.DocumentType = t
-		}
-	}
-	if u.BirthDate != "" && r.opts.DateLayout != "" && r.opts.DateLayout != apiDateLayout {
-		// Another layout: the value must be converted for the hash now.
-		if d, err := validate.Date(u.BirthDate, r.opts.DateLayout, r.opts.Now()); err != nil {
-			rec.deferred = append(rec.deferred, fieldError{FieldBirthDate, err})
-			rec.dateChecked = true
-		} else {
-			u.BirthDate, rec.dateChecked, rec.dateOK = d, true, true
-		}
-	}
-
-	rec.check = r.check
-	if u.ExternalUserID == "" {
-		return nil
-	}
-	first, dup, err := r.seen.add(u.ExternalUserID, rec.Line)
-	if err != nil {
-		return err
-	}
-	if dup {
-		rec.DupOf = first
-		rec.problems = append(rec.problems, Problem{Line: rec.Line, Column: r.columnName(FieldExternalUserID),
-			Reason: fmt.Sprintf("duplicate of line %d: the same externalUserId appears twice in this file", first)})
-	}
-	return nil
-}
-
 // apiDateLayout is birthDate's form in the API.
 const apiDateLayout = "2006-01-02"
 
@@ -95,16 +32,24 @@ func (r *Reader) check(rec *Record) {
 		rec.problems = append(rec.problems, Problem{Line: rec.Line, Column: r.columnName(field), Reason: reason})
 	}
 
-	// Bytes that are not UTF-8 are refused per field, never replaced: a
-	// file in a legacy character set shows here first.
-	var badText map[string]bool
+	// A field's own rule does not run again on a field that already
+	// failed while it was normalised.
+	var failed map[string]bool // allocated only for a row that has failures
+	for _, d := range rec.deferred {
+		if failed == nil {
+			failed = map[string]bool{}
+		}
+		failed[d.field] = true
+	}
+	// Bytes that are not UTF-8 are refused per field, never replaced: in a
+	// file read as UTF-8, a few stray bytes of another character set.
 	for _, f := range Fields {
 		if v := u.Get(f); !utf8.ValidString(v) {
-			if badText == nil {
-				badText = map[string]bool{}
+			if failed == nil {
+				failed = map[string]bool{}
 			}
-			badText[f] = true
-			problem(f, fmt.Errorf("is not valid UTF-8 (byte %d): the file may be in another character set, such as Windows-1250; give it with --encoding", invalidAt(v)+1))
+			failed[f] = true
+			problem(f, fmt.Errorf("is not valid UTF-8 (byte %d): the file was read as UTF-8 (%s); if its character set is another, give it with --encoding", invalidAt(v)+1, r.dialect.EncodingHow))
 		}
 	}
 	for _, f := range r.required {
@@ -115,30 +60,30 @@ func (r *Reader) check(rec *Record) {
 		}
 	}
 	for _, f := range []string{FieldExternalUserID, FieldFirstName, FieldLastName, FieldAddress, FieldCity, FieldDocumentNumber} {
-		if v := u.Get(f); v != "" && !badText[f] {
+		if v := u.Get(f); v != "" && !failed[f] {
 			if err := validate.Text(v, validate.MaxLen[f]); err != nil {
 				problem(f, err)
 			}
 		}
 	}
-	if u.Email != "" && !badText[FieldEmail] {
+	if u.Email != "" && !failed[FieldEmail] {
 		if err := validate.Email(u.Email); err != nil {
 			problem(FieldEmail, err)
 		}
 	}
 	for _, d := range rec.deferred {
-		if !badText[d.field] {
+		if utf8.ValidString(u.Get(d.field)) {
 			problem(d.field, d.err)
 		}
 	}
-	if u.BirthDate != "" && !rec.dateChecked && !badText[FieldBirthDate] {
+	if u.BirthDate != "" && !rec.dateChecked && !failed[FieldBirthDate] {
 		if d, err := validate.Date(u.BirthDate, apiDateLayout, r.opts.Now()); err != nil {
 			problem(FieldBirthDate, err)
 		} else {
 			u.BirthDate, rec.dateOK = d, true
 		}
 	}
-	if u.Pesel != "" && !badText[FieldPesel] {
+	if u.Pesel != "" && !failed[FieldPesel] {
 		birth, err := validate.PESEL(u.Pesel)
 		y, m, d := birth.Date()
 		switch {

@@ -1,0 +1,225 @@
+package ingest
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// headerAliases are the column names, other than the API's own, that
+// partners' tools write for each field: English variants, Polish and
+// German. They are compared folded (see foldHeader): case, spaces, dashes,
+// underscores, dots and diacritics do not count.
+var headerAliases = map[string][]string{
+	FieldExternalUserID: {
+		"id", "user id", "userid", "external id", "customer id", "customer number", "client id", "client number", "partner user id", "member id", "account id",
+		"identyfikator", "id klienta", "id uzytkownika", "numer klienta", "nr klienta", "identyfikator klienta", "identyfikator uzytkownika",
+		"kundennummer", "kunden id", "kundenid", "benutzer id", "benutzerid", "kunden nr", "kundennr",
+	},
+	FieldEmail: {
+		"e-mail", "mail", "email address", "e-mail address", "emailaddress",
+		"adres e-mail", "adres email", "poczta", "poczta e-mail",
+		"e-mail-adresse", "emailadresse", "mailadresse",
+	},
+	FieldFirstName: {
+		"first name", "given name", "forename", "name first",
+		"imie", "imiona", "pierwsze imie",
+		"vorname", "rufname",
+		"prenom",
+	},
+	FieldLastName: {
+		"last name", "surname", "family name", "name last",
+		"nazwisko",
+		"nachname", "familienname", "zuname",
+		"nom", "nom de famille",
+	},
+	FieldAddress: {
+		"street", "street address", "address line", "address line 1", "address1", "street and number",
+		"adres", "ulica", "adres zamieszkania", "ulica i numer",
+		"adresse", "strasse", "anschrift", "strasse und hausnummer", "strasse hausnummer",
+	},
+	FieldCity: {
+		"town", "locality",
+		"miasto", "miejscowosc",
+		"stadt", "ort", "wohnort",
+		"ville",
+	},
+	FieldCountry: {
+		"country code", "country of residence", "residence country",
+		"kraj", "kraj zamieszkania", "panstwo",
+		"land", "wohnland", "staat",
+		"pays",
+	},
+	FieldDocumentType: {
+		"document type", "id type", "id document type", "doc type",
+		"typ dokumentu", "rodzaj dokumentu",
+		"dokumenttyp", "dokumentart", "ausweisart", "ausweistyp",
+	},
+	FieldDocumentNumber: {
+		"document number", "id number", "id document number", "doc number", "document no", "passport number",
+		"numer dokumentu", "nr dokumentu", "seria i numer dokumentu", "numer dowodu",
+		"dokumentnummer", "ausweisnummer", "passnummer",
+	},
+	FieldPesel: {
+		"pesel number", "numer pesel", "nr pesel",
+	},
+	FieldBirthCountry: {
+		"birth country", "country of birth",
+		"kraj urodzenia", "panstwo urodzenia",
+		"geburtsland",
+		"pays de naissance",
+	},
+	FieldBirthDate: {
+		"birth date", "date of birth", "dob", "birthday",
+		"data urodzenia", "data ur",
+		"geburtsdatum", "geburtstag",
+		"date de naissance",
+	},
+}
+
+// headerMatcher maps a file's column names to API fields: the user's --map
+// and the API's own names first (exact), then the aliases.
+type headerMatcher struct {
+	exact map[string]string // folded name -> field
+	alias map[string]string // folded alias -> field
+}
+
+func newHeaderMatcher(mapping map[string]string) *headerMatcher {
+	m := &headerMatcher{exact: make(map[string]string, 32), alias: make(map[string]string, 256)}
+	for f, aliases := range headerAliases {
+		for _, a := range aliases {
+			m.alias[foldHeader(a)] = f
+		}
+	}
+	for _, f := range Fields {
+		m.exact[foldHeader(f)] = f
+	}
+	for h, f := range mapping {
+		m.exact[foldHeader(h)] = f
+	}
+	return m
+}
+
+// field returns the API field a column name maps to, and whether by an
+// exact name (the API's, or --map) rather than an alias.
+func (m *headerMatcher) field(column string) (field string, exact, ok bool) {
+	fc := foldHeader(column)
+	if f, ok := m.exact[fc]; ok {
+		return f, true, true
+	}
+	f, ok := m.alias[fc]
+	return f, false, ok
+}
+
+// isHeader reports whether cells look like a header row: at least two of
+// them name distinct API fields.
+func (m *headerMatcher) isHeader(cells []string) bool {
+	var seen [16]string
+	n := 0
+	for _, c := range cells {
+		if f, _, ok := m.field(c); ok && !slices.Contains(seen[:n], f) && n < len(seen) {
+			seen[n] = f
+			n++
+			if n >= 2 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// foldHeader folds a column name for matching: case, diacritics, spaces,
+// dashes, underscores and dots do not count ("E-Mail" == "email",
+// "Imię" == "imie", "External User ID" == "externaluserid").
+func foldHeader(h string) string {
+	var b strings.Builder
+	b.Grow(len(h))
+	for _, r := range norm.NFD.String(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) {
+		switch {
+		case r == 'ł' || r == 'Ł':
+			b.WriteRune('l')
+		case r == 'ß':
+			b.WriteString("ss")
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// closestColumn returns the column of candidates most like field's names,
+// for a "did you mean" in a missing-column error.
+func closestColumn(field string, candidates []string) (string, bool) {
+	names := append([]string{field}, headerAliases[field]...)
+	best, bestScore := "", 0.0
+	for _, c := range candidates {
+		fc := foldHeader(c)
+		if fc == "" {
+			continue
+		}
+		for _, n := range names {
+			fn := foldHeader(n)
+			score := similarity(fc, fn)
+			if len(fn) >= 3 && strings.Contains(fc, fn) {
+				score = max(score, 0.8)
+			}
+			if score > bestScore {
+				best, bestScore = c, score
+			}
+		}
+	}
+	return best, bestScore >= 0.6
+}
+
+// similarity is 1 - the edit distance over the longer length.
+func similarity(a, b string) float64 {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) == 0 && len(rb) == 0 {
+		return 1
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return 1 - float64(prev[len(rb)])/float64(max(len(ra), len(rb)))
+}
+
+// dataLike recognises cells that are values rather than column names: an
+// e-mail address, a long number, a date. A header made of such cells is a
+// data row, and its cells (personal data) must never be echoed.
+var dataLike = regexp.MustCompile(`@|\d{5,}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}`)
+
+func looksLikeData(cells []string) bool {
+	for _, c := range cells {
+		if dataLike.MatchString(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// mapSuggestion builds the --map flag that maps the given columns.
+func mapSuggestion(pairs [][2]string) string {
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = p[0] + "=" + p[1]
+	}
+	return fmt.Sprintf("--map '%s'", strings.ReplaceAll(strings.Join(parts, ","), "'", `'\''`))
+}

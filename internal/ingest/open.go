@@ -1,0 +1,404 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"time"
+
+	"github.com/p100/p100-importer/internal/charset"
+	"github.com/p100/p100-importer/internal/workbook"
+)
+
+// Input is a file of users being read: its rows, and what is known of the
+// file. Next serves the rows of a regular file only once the file is known
+// not to have changed since it was opened (see ChangedError).
+type Input struct {
+	*Reader
+	// TotalLines is the number of lines after the header, for a progress
+	// total; -1 when unknown (standard input, a workbook).
+	TotalLines int64
+
+	path    string
+	file    *os.File
+	regular bool // a regular file: checked for changes while it is read
+	size    int64
+	modTime time.Time
+	hash    hash.Hash
+	sum     string // the SHA-256, once known
+	tee     *eofWatcher
+	closers []io.Closer
+
+	batch    []*Record // rows read and checked, not yet returned
+	readErr  error     // what ended the reading (io.EOF at the end)
+	lastLine int       // the line of the last row returned
+}
+
+// ChangedError means the input file changed while it was read: an export
+// still being written. Rows read after the change are never returned.
+type ChangedError struct {
+	Path                  string
+	SizeBefore, SizeAfter int64
+	ModBefore, ModAfter   time.Time
+	AfterLine             int // the last line returned before the change was seen
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed while it was read (size %d -> %d bytes, modified %s -> %s): it is probably still being written; "+
+		"no row read after line %d was sent: run again once the export is complete",
+		e.Path, e.SizeBefore, e.SizeAfter, e.ModBefore.Format(time.TimeOnly), e.ModAfter.Format(time.TimeOnly), e.AfterLine)
+}
+
+// checkBatch is how many rows are read ahead before the file is checked
+// for changes: a change is seen before any of them is returned.
+const checkBatch = 256
+
+// Open opens path ("-" for standard input) and reads its header. It
+// recognises gzip (by content, whatever the name), .xlsx workbooks, and
+// refuses with a *FormatError what it cannot read (an .xls, .ods or HTML
+// "Excel" download, PDF, binary data). A regular file is scanned once
+// before reading: its character set is decided from the whole content and
+// its lines are counted.
+func Open(ctx context.Context, path string, opts Options) (*Input, error) {
+	in := &Input{path: path, TotalLines: -1, hash: sha256.New()}
+	if path == "-" {
+		in.file = os.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		in.file = f
+		in.closers = append(in.closers, f)
+	}
+	fi, err := in.file.Stat()
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	regular := fi.Mode().IsRegular()
+	in.regular = regular
+	if regular {
+		in.size, in.modTime = fi.Size(), fi.ModTime()
+	}
+
+	raw := bufio.NewReaderSize(in.file, 64<<10)
+	head, _ := raw.Peek(8 << 10)
+	format := sniff(head)
+	switch format {
+	case FormatZip:
+		if !regular {
+			in.Close()
+			return nil, errors.New("a workbook (zip) on standard input cannot be read: give the file itself with --input FILE.xlsx")
+		}
+		if err := in.openWorkbook(ctx, opts); err != nil {
+			in.Close()
+			return nil, err
+		}
+		return in, nil
+	case FormatText, FormatGzip, FormatUTF16LE, FormatUTF16BE:
+	default:
+		in.Close()
+		return nil, formatError(format)
+	}
+
+	if regular {
+		if _, err := in.file.Seek(0, io.SeekStart); err != nil { // the sniff read ahead
+			in.Close()
+			return nil, err
+		}
+		if err := in.scan(ctx, format, &opts); err != nil {
+			in.Close()
+			return nil, err
+		}
+		if _, err := in.file.Seek(0, io.SeekStart); err != nil {
+			in.Close()
+			return nil, err
+		}
+		raw.Reset(io.LimitReader(in.file, in.size)) // bytes appended later are never read
+	}
+	// The SHA-256 is of the bytes on disk, compressed or not.
+	in.tee = &eofWatcher{r: io.TeeReader(raw, in.hash)}
+	var text io.Reader = in.tee
+	if format == FormatGzip {
+		zr, err := gzip.NewReader(bufio.NewReader(in.tee))
+		if err != nil {
+			in.Close()
+			return nil, fmt.Errorf("read gzip: %w", err)
+		}
+		text = zr
+		opts.format = "CSV (gzip-compressed)"
+	}
+	r, err := newReaderCtx(ctx, text, opts)
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	in.Reader = r
+	return in, nil
+}
+
+// NewInput reads rows from a stream that is not a file (such as the rows
+// a checkpoint holds, written as CSV); closer, if not nil, is closed with it.
+func NewInput(ctx context.Context, stream io.Reader, closer io.Closer, opts Options) (*Input, error) {
+	r, err := newReaderCtx(ctx, stream, opts)
+	if err != nil {
+		return nil, err
+	}
+	in := &Input{Reader: r, TotalLines: -1}
+	if closer != nil {
+		in.closers = append(in.closers, closer)
+	}
+	return in, nil
+}
+
+// newReaderCtx is NewReader that gives up when ctx ends: reading the header
+// of standard input can block for as long as the writer takes.
+func newReaderCtx(ctx context.Context, text io.Reader, opts Options) (*Reader, error) {
+	type result struct {
+		r   *Reader
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := NewReader(text, opts)
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // the reading goroutine ends with the process
+	}
+}
+
+// scan reads the whole file once: it counts the lines and, unless the
+// character set is given or marked, decides it from the whole content.
+func (in *Input) scan(ctx context.Context, format Format, opts *Options) error {
+	var src io.Reader = bufio.NewReaderSize(in.file, 256<<10)
+	if format == FormatGzip {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return fmt.Errorf("read gzip: %w", err)
+		}
+		src = zr
+	}
+	var det *charset.Detector
+	detect := (opts.Encoding == "" || opts.Encoding == "auto") && format != FormatUTF16LE && format != FormatUTF16BE
+	buf := make([]byte, 256<<10)
+	var lf, cr int64
+	var last byte = '\n'
+	first := true
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := io.ReadFull(src, buf)
+		chunk := buf[:n]
+		if first && n > 0 {
+			first = false
+			if bytes.HasPrefix(chunk, bomUTF8) || bytes.HasPrefix(chunk, bomUTF16LE) || bytes.HasPrefix(chunk, bomUTF16BE) {
+				detect = false // the byte-order mark decides
+			}
+			if detect {
+				det = charset.NewDetector()
+			}
+		}
+		if n > 0 {
+			lf += int64(bytes.Count(chunk, []byte{'\n'}))
+			cr += int64(bytes.Count(chunk, []byte{'\r'}))
+			last = chunk[n-1]
+			if det != nil {
+				det.Write(chunk)
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	lines := lf
+	if lf == 0 {
+		lines = cr // old-Mac line breaks
+	}
+	if last != '\n' && last != '\r' {
+		lines++
+	}
+	if format != FormatUTF16LE && format != FormatUTF16BE {
+		in.TotalLines = max(lines-1, 0)
+		opts.ExpectedRows = int(in.TotalLines)
+	}
+	if det != nil {
+		res := det.Result()
+		res.How += "; the whole file was read"
+		opts.detected = &res
+	}
+	return nil
+}
+
+// openWorkbook reads an .xlsx workbook's sheet as CSV text; an .ods or a
+// zip of something else is refused.
+func (in *Input) openWorkbook(ctx context.Context, opts Options) error {
+	zr, err := zip.NewReader(in.file, in.size)
+	if err != nil {
+		return fmt.Errorf("read zip: %w", err)
+	}
+	kind := "zip"
+	for _, f := range zr.File {
+		switch f.Name {
+		case "xl/workbook.xml":
+			kind = "xlsx"
+		case "mimetype":
+			if rc, err := f.Open(); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(rc, 128))
+				rc.Close()
+				if bytes.Contains(b, []byte("opendocument.spreadsheet")) {
+					kind = "ods"
+				}
+			}
+		}
+	}
+	switch kind {
+	case "ods":
+		return &FormatError{FormatZip, "an OpenDocument spreadsheet (.ods)", "open it in LibreOffice and save it as .xlsx or as \"Text CSV\" with the UTF-8 character set, then import that file"}
+	case "zip":
+		return &FormatError{FormatZip, "a zip archive", "unpack it and import the CSV or .xlsx file inside"}
+	}
+	// The SHA-256 of the workbook file, read once.
+	if _, err := io.Copy(in.hash, io.NewSectionReader(in.file, 0, in.size)); err != nil {
+		return fmt.Errorf("read %s: %w", in.path, err)
+	}
+	in.sum = hex.EncodeToString(in.hash.Sum(nil))
+	matcher := newHeaderMatcher(opts.Mapping)
+	ws, err := workbook.Open(ctx, in.path, workbook.Options{Sheet: opts.Sheet, IsHeader: matcher.isHeader})
+	if err != nil {
+		return err
+	}
+	in.closers = append(in.closers, ws)
+	opts.Encoding, opts.Comma = "utf-8", ','
+	opts.format = fmt.Sprintf("xlsx workbook, sheet %q", ws.Name())
+	r, err := newReaderCtx(ctx, ws, opts)
+	if err != nil {
+		return err
+	}
+	r.dialect.EncodingHow = "a workbook's text is Unicode"
+	r.dialect.CommaHow, r.dialect.LineBreaks = "cells", "rows"
+	in.Reader = r
+	return nil
+}
+
+// Next returns the next row, or io.EOF after the last. For a regular file,
+// rows come in batches that are returned only after the file is seen
+// unchanged since it was opened.
+func (in *Input) Next() (*Record, error) {
+	if len(in.batch) == 0 {
+		if err := in.fill(); err != nil {
+			return nil, err
+		}
+	}
+	rec := in.batch[0]
+	in.batch = in.batch[1:]
+	in.lastLine = rec.Line
+	return rec, nil
+}
+
+func (in *Input) fill() error {
+	if in.readErr != nil {
+		return in.readErr
+	}
+	if !in.regular {
+		rec, err := in.Reader.Next()
+		if err != nil {
+			in.readErr = err
+			return err
+		}
+		in.batch = append(in.batch[:0], rec)
+		return nil
+	}
+	in.batch = in.batch[:0]
+	for len(in.batch) < checkBatch {
+		rec, err := in.Reader.Next()
+		if err != nil {
+			in.readErr = err
+			break
+		}
+		in.batch = append(in.batch, rec)
+	}
+	if err := in.unchanged(); err != nil {
+		in.batch = in.batch[:0]
+		in.readErr = err
+		return err
+	}
+	if len(in.batch) == 0 {
+		return in.readErr
+	}
+	return nil
+}
+
+// unchanged checks that the file still has the size and modification time
+// it had when it was opened.
+func (in *Input) unchanged() error {
+	fi, err := in.file.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", in.path, err)
+	}
+	if fi.Size() != in.size || !fi.ModTime().Equal(in.modTime) {
+		return &ChangedError{Path: in.path, SizeBefore: in.size, SizeAfter: fi.Size(),
+			ModBefore: in.modTime, ModAfter: fi.ModTime(), AfterLine: in.lastLine}
+	}
+	return nil
+}
+
+// SHA256 returns the input's SHA-256 (of the bytes on disk, compressed or
+// not) once it was read to the end, else "".
+func (in *Input) SHA256() string {
+	if in.sum != "" {
+		if in.readErr != nil && errors.Is(in.readErr, io.EOF) {
+			return in.sum
+		}
+		return ""
+	}
+	if in.tee == nil || !in.tee.eof {
+		return ""
+	}
+	return hex.EncodeToString(in.hash.Sum(nil))
+}
+
+// Close releases the file and the reader's temporary files.
+func (in *Input) Close() error {
+	var first error
+	if in.Reader != nil {
+		first = in.Reader.Close()
+	}
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		if err := in.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// eofWatcher notes when its reader reached the end.
+type eofWatcher struct {
+	r   io.Reader
+	eof bool
+}
+
+func (w *eofWatcher) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		w.eof = true
+	}
+	return n, err
+}
