@@ -20,9 +20,10 @@ import (
 // validateOptions are the settings of `importer validate`.
 type validateOptions struct {
 	input
-	Report string
-	Show   int
-	Quiet  bool
+	Report     string
+	Show       int
+	Quiet      bool
+	CPUProfile string
 
 	now func() time.Time
 }
@@ -34,6 +35,7 @@ func validateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&o.Report, "report", "", "write the invalid rows to this CSV `file` (re-feedable as --input)")
 	fs.IntVar(&o.Show, "show", 3, "how many parsed rows to print")
 	fs.BoolVar(&o.Quiet, "quiet", false, "print only the problems and the totals")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "for developers: write a Go CPU profile of the run to this `file`")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -48,6 +50,13 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	}
 	if err := o.input.check(); err != nil {
 		return err
+	}
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return usageError{err}
+		}
+		defer stop()
 	}
 	in, err := o.input.open(ctx, o.now)
 	if err != nil {

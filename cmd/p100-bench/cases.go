@@ -69,6 +69,7 @@ func (b *bench) all(ctx context.Context) error {
 		{"memory", b.memory},
 		{"resume", b.resume},
 		{"validate", b.validateSpeed},
+		{"hostile", b.hostile},
 	}
 	for _, s := range steps {
 		if !b.o.runs(s.name) {

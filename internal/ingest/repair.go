@@ -120,10 +120,12 @@ func (r *Reader) prepare(rec *Record) error {
 		}
 		var invisible bool
 		if isFreeText(f) {
-			if strings.ContainsAny(v, "\r\n") {
-				r.note(rec, RepairLineBreak, f, "line breaks folded into spaces (P100 takes one line)")
+			if folded := oneLine(v); folded != v {
+				if strings.ContainsAny(v, "\r\n") {
+					r.note(rec, RepairLineBreak, f, "line breaks folded into spaces (P100 takes one line)")
+				}
+				v = folded
 			}
-			v = oneLine(v)
 			v, invisible = validate.CleanText(v)
 		} else {
 			v, invisible = validate.CleanCode(v)

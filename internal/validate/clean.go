@@ -59,6 +59,12 @@ func cleanString(s string, text bool) (string, bool) {
 		// ASCII holds no format character, no no-break space, and is NFC.
 		return strings.TrimSpace(s), false
 	}
+	if cleanLatinOnly(s[i:]) {
+		// Letters of Latin-1 and Latin Extended-A (U+00C0-U+017F: the
+		// Polish, German and French ones) are precomposed and invisible
+		// characters are none of them: already clean and NFC.
+		return strings.TrimSpace(s), false
+	}
 	if !utf8.ValidString(s) {
 		return s, false
 	}
@@ -94,4 +100,21 @@ func cleanInvisible(r rune) bool {
 // cleanNoBreakSpace reports whether r is a no-break space.
 func cleanNoBreakSpace(r rune) bool {
 	return r == '\u00A0' || r == '\u2007' || r == '\u202F'
+}
+
+// cleanLatinOnly reports whether every non-ASCII character of s is valid
+// UTF-8 in U+00C0-U+017F (lead bytes 0xC3-0xC5). Such a string has no
+// invisible character and no combining mark, so it is clean and NFC.
+func cleanLatinOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			continue
+		}
+		if c < 0xC3 || c > 0xC5 || i+1 >= len(s) || s[i+1]&0xC0 != 0x80 {
+			return false
+		}
+		i++
+	}
+	return true
 }

@@ -53,6 +53,9 @@ var ErrSlashedDate error = Problem{Reason: "is in the form a/b/YYYY, which may b
 // is trimmed. Reasons never repeat the value, a birth date being personal
 // data; they name the forms expected.
 func ParseDateForm(s string) (iso, form string, err error) {
+	if dateFormPlainISO(s) {
+		return s, "", nil // the API's own form, the common case: Date checks it
+	}
 	p, known, err := dateFormSplit(strings.TrimSpace(s))
 	switch {
 	case err != nil:
@@ -255,4 +258,17 @@ func dateFormLetters(g, letter string) string { return strings.Repeat(letter, le
 func dateFormTimeOfDay() error {
 	return problemf("has a time of day: export the column as a date (YYYY-MM-DD); " +
 		"a birth date with a time is often shifted by a time zone")
+}
+
+// dateFormPlainISO reports whether s is exactly DDDD-DD-DD.
+func dateFormPlainISO(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i := 0; i < 10; i++ {
+		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }
