@@ -212,3 +212,12 @@ func readSummary(t *testing.T, path string) importer.Summary {
 	}
 	return s
 }
+
+// Requests returns externalUserId -> the fields the sandbox received for
+// each user it created (the sandbox must run with --keep-requests).
+func (s *sandboxProc) Requests(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	reqs := map[string]map[string]string{}
+	s.getJSON(t, "/_sandbox/users?requests=1", &reqs)
+	return reqs
+}

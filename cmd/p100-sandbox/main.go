@@ -83,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.cfg.SlowRate, "slow-rate", 0, "`fraction` of creates delayed by --slow-latency")
 	fs.DurationVar(&o.cfg.SlowLatency, "slow-latency", 5*time.Second, "extra `delay` of slow creates")
 	fs.Int64Var(&o.cfg.Seed, "seed", 1, "seed of the fault dice")
+	fs.BoolVar(&o.cfg.KeepRequests, "keep-requests", false, "keep each created user's request fields, shown by GET /_sandbox/users?requests=1 (for tests)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -41,6 +41,11 @@ type Config struct {
 	// Burst is the token bucket's size (at least 1 when RateLimit is set).
 	Burst int
 
+	// KeepRequests keeps every created user's request fields, for
+	// GET /_sandbox/users?requests=1: a test can then check what arrived,
+	// byte for byte. Off by default (it costs memory per user).
+	KeepRequests bool
+
 	// FailRate is the fraction of create requests answered 400 P501
 	// (service temporarily unavailable).
 	FailRate float64
@@ -152,6 +157,7 @@ type counters struct {
 //	GET  /v1/user/balances/{externalUserId}  look a user up (API key)
 //	GET  /_sandbox/stats                     Stats as JSON
 //	GET  /_sandbox/users                     externalUserId -> userId
+//	GET  /_sandbox/users?requests=1          externalUserId -> fields received (Config.KeepRequests)
 //	GET  /_sandbox/faults, PUT /_sandbox/faults  read or replace Faults
 //
 // Anything else is a JSON 404, or 405 for a known path.
@@ -161,6 +167,7 @@ type Server struct {
 	slowLatency time.Duration
 	now         func() time.Time
 	limiter     *rate.Limiter // nil: unlimited
+	keepReqs    bool
 
 	faults atomic.Pointer[Faults]
 	diceMu sync.Mutex
@@ -194,6 +201,7 @@ func New(cfg Config) *Server {
 		dice:        mrand.New(mrand.NewPCG(uint64(cfg.Seed), 0x5eed_9100)),
 		balances:    balances,
 		users:       newStore(),
+		keepReqs:    cfg.KeepRequests,
 	}
 	if cfg.RateLimit > 0 && !math.IsInf(cfg.RateLimit, 1) {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(cfg.Burst, 1))
@@ -464,6 +472,10 @@ func (s *Server) createUser(p *parsedBody) (int, []byte) {
 	if err != nil {
 		return http.StatusInternalServerError, bodyP500
 	}
+	if s.keepReqs {
+		req := p.req
+		u.req = &req
+	}
 	if !s.users.insert(p.req.ExternalUserID, u) {
 		s.stats.conflicts.Add(1)
 		return http.StatusBadRequest, bodyP411
@@ -557,7 +569,27 @@ func (s *Server) serveUsers(w http.ResponseWriter, r *http.Request) {
 		notAllowed(w, "GET, HEAD")
 		return
 	}
+	if r.URL.Query().Get("requests") != "" {
+		writeValue(w, http.StatusOK, s.Requests())
+		return
+	}
 	writeValue(w, http.StatusOK, s.Users())
+}
+
+// Requests returns, with KeepRequests, externalUserId -> the fields of the
+// request that created the user, by their API names (empty ones left out).
+func (s *Server) Requests() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for ext, req := range s.users.requests() {
+		m := map[string]string{}
+		for i := range fields {
+			if v := *fields[i].value(&req); v != "" {
+				m[fields[i].name] = v
+			}
+		}
+		out[ext] = m
+	}
+	return out
 }
 
 // serveFaults shows (GET) or replaces (PUT) the fault rates. PUT replaces

@@ -731,3 +731,24 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Errorf("Stats() = %+v, want %+v", got, want)
 	}
 }
+
+// TestKeepRequests: with KeepRequests, GET /_sandbox/users?requests=1
+// shows the fields each created user arrived with, byte for byte; without
+// it, nothing is kept.
+func TestKeepRequests(t *testing.T) {
+	s := MustStart(t, sandbox.Config{KeepRequests: true})
+	body := validBody("k-1")
+	body["firstName"] = "Anaïs"
+	s.MustCreate(t, body)
+	s.MustCreate(t, []byte(`{}`)) // rejected: not kept
+	var got map[string]map[string]string
+	MustDecode(t, s.MustDo(t, s.newRequest(t, http.MethodGet, "/_sandbox/users?requests=1", "", nil)), &got)
+	if len(got) != 1 || got["k-1"]["firstName"] != "Anaïs" || got["k-1"]["externalUserId"] != "k-1" {
+		t.Errorf("requests = %v", got)
+	}
+	off := MustStart(t, sandbox.Config{})
+	off.MustCreate(t, validBody("k-2"))
+	if reqs := off.Requests(); len(reqs) != 0 {
+		t.Errorf("kept without KeepRequests: %v", reqs)
+	}
+}

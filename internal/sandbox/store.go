@@ -9,7 +9,8 @@ import (
 // user is one created user.
 type user struct {
 	id         uuid.UUID
-	balanceIDs []uuid.UUID // one per entry of currencies, same order
+	balanceIDs []uuid.UUID    // one per entry of currencies, same order
+	req        *createRequest // the request that created it, with Config.KeepRequests
 }
 
 // shardCount spreads users over independently locked maps so that many
@@ -85,6 +86,22 @@ func (s *store) ids() map[string]string {
 		sh.mu.Lock()
 		for ext, u := range sh.users {
 			m[ext] = u.id.String()
+		}
+		sh.mu.Unlock()
+	}
+	return m
+}
+
+// requests returns externalUserId -> the request kept for each user.
+func (s *store) requests() map[string]createRequest {
+	m := make(map[string]createRequest)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for ext, u := range sh.users {
+			if u.req != nil {
+				m[ext] = *u.req
+			}
 		}
 		sh.mu.Unlock()
 	}
