@@ -206,6 +206,10 @@ func similarity(a, b string) float64 {
 // data row, and its cells (personal data) must never be echoed.
 var dataLike = regexp.MustCompile(`@|\d{5,}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}`)
 
+// personalLike recognises a cell no column name holds: an e-mail address or
+// a number of nine digits or more (a PESEL, a phone number).
+var personalLike = regexp.MustCompile(`@|\d{9,}`)
+
 func looksLikeData(cells []string) bool {
 	for _, c := range cells {
 		if dataLike.MatchString(c) {

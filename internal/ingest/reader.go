@@ -148,7 +148,8 @@ func (e *HeaderError) Error() string {
 	}
 	if e.DataLike {
 		return "unusable header: the first line looks like a user's data, not column names (it holds an e-mail address, a long number or a date); " +
-			"add a header line naming the columns, such as " + strings.Join(DefaultRequired, string(',')) + " (not shown: the line may hold personal data)"
+			"add a header line naming the columns, such as " + strings.Join(DefaultRequired, string(',')) +
+			"; if the file has one, its lines may end in breaks a CSV does not use (save it again as CSV) (the line is not shown: it may hold personal data)"
 	}
 	if len(e.Missing) > 0 {
 		parts = append(parts, "missing required column(s): "+strings.Join(e.Missing, ", "))
@@ -321,6 +322,14 @@ func (r *Reader) mapHeader(m *headerMatcher) error {
 		r.extra = true
 		renamed[i] = "\x00extra\x00" + h // can never match a struct tag
 		unmapped = append(unmapped, h)
+	}
+	for _, h := range unmapped {
+		if personalLike.MatchString(h) {
+			// A "header" holding an e-mail address or a PESEL is a data
+			// line: a file without a header, or one whose line breaks were
+			// not seen, would otherwise be read as one header and no rows.
+			return &HeaderError{DataLike: true}
+		}
 	}
 	var missing []string
 	for _, f := range r.required {

@@ -207,6 +207,18 @@ func TestHeaderlessFileNeverEchoesData(t *testing.T) {
 	}
 }
 
+// TestUnknownLineBreaks: a file whose line breaks are not seen reads as
+// one long header line; its cells hold users' data, so it is refused (and
+// not echoed), never read as a valid file of no rows.
+func TestUnknownLineBreaks(t *testing.T) {
+	oneLine := strings.ReplaceAll(header+good+strings.Replace(good, "u-1", "u-2", 1), "\n", "\u2028")
+	_, err := ingest.NewReader(strings.NewReader(oneLine), ingest.Options{})
+	var he *ingest.HeaderError
+	if !errors.As(err, &he) || !he.DataLike || strings.Contains(err.Error(), "44051401359") {
+		t.Fatalf("err = %v, want a data-like HeaderError that echoes nothing", err)
+	}
+}
+
 // TestNotCSV: what is not a CSV is named with what to do.
 func TestNotCSV(t *testing.T) {
 	tests := []struct {
