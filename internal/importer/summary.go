@@ -136,16 +136,7 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "lines skipped %d: blank, only empty cells, a repeated header or a title (not rows)\n", s.LinesSkipped)
 	}
 	if len(s.Repairs) > 0 {
-		kinds := make([]string, 0, len(s.Repairs))
-		for k := range s.Repairs {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		parts := make([]string, len(kinds))
-		for i, k := range kinds {
-			parts[i] = fmt.Sprintf("%s %d", k, s.Repairs[k])
-		}
-		fmt.Fprintf(w, "repaired: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "repaired: %s\n", joinCounts(s.Repairs))
 	}
 	if s.Recovered > 0 {
 		fmt.Fprintf(w, "exists: %d had their userId recovered by a lookup\n", s.Recovered)
@@ -154,15 +145,20 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "changed: %d skipped rows differ from what was created (not re-sent; see `importer export --state changed`)\n", s.Changed)
 	}
 	if len(s.ErrorCodes) > 0 {
-		codes := make([]string, 0, len(s.ErrorCodes))
-		for c := range s.ErrorCodes {
-			codes = append(codes, c)
-		}
-		sort.Strings(codes)
-		parts := make([]string, len(codes))
-		for i, c := range codes {
-			parts[i] = fmt.Sprintf("%s %d", c, s.ErrorCodes[c])
-		}
-		fmt.Fprintf(w, "not imported, by code: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "not imported, by code: %s\n", joinCounts(s.ErrorCodes))
 	}
+}
+
+// joinCounts writes counts by name, sorted by name: "P403 2, P501 1".
+func joinCounts(m map[string]int) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -384,6 +384,14 @@ func countryMaxEdits(n int) int {
 	return 2
 }
 
+// EditDistance is the optimal string alignment distance between a and b, in
+// runes (Levenshtein, with the swap of two neighbours as one edit), for
+// "did you mean" suggestions.
+func EditDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	return countryEditDistance(ra, rb, make([]int, 3*(len(rb)+1)))
+}
+
 // countryEditDistance is the optimal string alignment distance between a and
 // b: Levenshtein plus the swap of two neighbours as one edit, so "polsak" is
 // one edit from "polska". rows is scratch space of at least 3*(len(b)+1).
