@@ -92,7 +92,11 @@ func Open(ctx context.Context, path string, opts Options) (*Input, error) {
 	}
 
 	raw := bufio.NewReaderSize(in.file, 64<<10)
-	head, _ := raw.Peek(8 << 10)
+	head, err := peekCtx(ctx, raw, 8<<10)
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
 	format := sniff(head)
 	switch format {
 	case FormatZip:
@@ -159,6 +163,22 @@ func NewInput(ctx context.Context, stream io.Reader, closer io.Closer, opts Opti
 		in.closers = append(in.closers, closer)
 	}
 	return in, nil
+}
+
+// peekCtx peeks at the first n bytes, or fewer at the end of the input, and
+// gives up when ctx ends: standard input may send nothing for a long time.
+func peekCtx(ctx context.Context, br *bufio.Reader, n int) ([]byte, error) {
+	done := make(chan []byte, 1)
+	go func() {
+		head, _ := br.Peek(n)
+		done <- head
+	}()
+	select {
+	case head := <-done:
+		return head, nil
+	case <-ctx.Done():
+		return nil, ctx.Err() // the peeking goroutine ends with the process
+	}
 }
 
 // newReaderCtx is NewReader that gives up when ctx ends: reading the header

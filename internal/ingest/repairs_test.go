@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/p100/p100-importer/internal/ingest"
 )
@@ -243,15 +247,35 @@ func TestLastLineCutMidField(t *testing.T) {
 	}
 }
 
-// TestStopWhileReadingHeader: Open on a stream that never sends its header
-// returns when the context ends.
+// TestStopWhileReadingHeader: opening a stream that never sends its header
+// returns when the context ends, with the context's error.
 func TestStopWhileReadingHeader(t *testing.T) {
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := ingest.NewInput(ctx, pr, pr, ingest.Options{})
-	if err == nil {
-		t.Fatal("no error")
-	}
+	t.Run("a stream", func(t *testing.T) {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, err := ingest.NewInput(ctx, pr, pr, ingest.Options{})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("a FIFO given as --input", func(t *testing.T) {
+		fifo := filepath.Join(t.TempDir(), "export.csv")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+		// A writer that opens the FIFO and sends nothing.
+		w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, err = ingest.Open(ctx, fifo, ingest.Options{})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }
