@@ -336,7 +336,7 @@ func (p piiCase) writeFile(t *testing.T, path string, filler int) {
 // row that succeeds, one the API rejects and one refused locally, never
 // appear in stdout or stderr (debug logs, text and JSON), status, summary
 // or metrics. The rejected and invalid rows' data does stay in the
-// checkpoint and in the failure report (0600), by design: DESIGN.md keeps
+// checkpoint and in the failure report (0600), by design: docs/design.md keeps
 // personal data in the ledger while a row has not succeeded, because a
 // rerun or a regenerated failure report needs it.
 // TestCheckpointForgetsSucceededRows checks that it goes once they succeed.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -21,6 +22,8 @@ type progress struct {
 	bar   *progressbar.ProgressBar
 	total int64
 	log   bool
+
+	done atomic.Int64 // rows with a committed outcome
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -61,8 +64,8 @@ func newProgress(w io.Writer, mode string, total int64, quiet bool) *progress {
 	return p
 }
 
-// start begins the periodic status line, reading done rows from done.
-func (p *progress) start(done func() int64) {
+// start begins the periodic status line.
+func (p *progress) start() {
 	if !p.log {
 		return
 	}
@@ -77,7 +80,7 @@ func (p *progress) start(done func() int64) {
 			case <-p.stop:
 				return
 			case <-t.C:
-				n := done()
+				n := p.done.Load()
 				rate := float64(n) / time.Since(began).Seconds()
 				if p.total >= 0 {
 					fmt.Fprintf(p.w, "progress: %d of %d rows (%.1f rows/s)\n", n, p.total, rate)
@@ -91,6 +94,7 @@ func (p *progress) start(done func() int64) {
 
 // add counts one finished row.
 func (p *progress) add() {
+	p.done.Add(1)
 	if p.bar != nil {
 		p.bar.Add(1)
 	}

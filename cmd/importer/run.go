@@ -246,7 +246,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 			}
 		},
 	})
-	prog.start(imp.Done)
+	prog.start()
 
 	log.Debug("run started", "run", runID, "input", o.Path, "checkpoint", o.Checkpoint, "base_url", o.BaseURL,
 		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)

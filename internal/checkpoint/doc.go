@@ -2,7 +2,7 @@
 // externalUserId, that records every row's outcome so an interrupted or
 // failed migration can simply be run again.
 //
-// Rows move through the states described in DESIGN.md: a row is marked
+// Rows move through the states described in docs/design.md: a row is marked
 // in_flight (committed) before its request leaves, then recorded as created,
 // exists, rejected or failed; rows refused locally are recorded as invalid.
 // Personal data is kept only while a row has not succeeded.

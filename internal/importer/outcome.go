@@ -9,7 +9,7 @@ import (
 // one outcome.
 type Outcome string
 
-// The outcomes, as DESIGN.md defines them.
+// The outcomes, as docs/design.md defines them.
 const (
 	Created  Outcome = "created"  // 201: created by this run
 	Exists   Outcome = "exists"   // P411: the user was already in P100

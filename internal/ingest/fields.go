@@ -28,7 +28,7 @@ var Fields = []string{
 	FieldCountry, FieldDocumentType, FieldDocumentNumber, FieldPesel, FieldBirthCountry, FieldBirthDate,
 }
 
-// DefaultRequired is the required set API.md gives; P100 does not publish
+// DefaultRequired is the required set docs/p100-api.md gives; P100 does not publish
 // it, so the user can override it.
 var DefaultRequired = []string{
 	FieldExternalUserID, FieldEmail, FieldFirstName, FieldLastName, FieldAddress, FieldCity,

@@ -73,9 +73,9 @@ func (p Problem) String() string {
 	return fmt.Sprintf("line %d, column %q: %s", p.Line, p.Column, p.Reason)
 }
 
-// Record is one data row of the file. Its field rules run on the first
-// call to Valid, Problems or Reason (a rerun never pays for them on rows
-// already imported); a Record is not safe for concurrent use.
+// Record is one data row of the file, normalised and repaired. Its field
+// rules run when it is checked (Check, or Valid, Problems, Reason); a Record
+// is not safe for concurrent use.
 type Record struct {
 	Line  int    // physical line where the row starts
 	User  User   // normalised values (as read, trimmed, for fields that failed)
@@ -104,11 +104,11 @@ func (r *Record) Hash() []byte {
 	return r.hash
 }
 
-// Valid reports whether the row can be sent.
-func (r *Record) Valid() bool { return len(r.Problems()) == 0 }
-
-// Problems returns every reason the row cannot be sent; empty when valid.
-func (r *Record) Problems() []Problem {
+// Check runs the row's field rules, the first time it is called, and
+// returns every reason the row cannot be sent (empty when it can). The rules
+// wait for this call so that a rerun never pays for them on rows already
+// imported: the importer checks a row where it decides to send it.
+func (r *Record) Check() []Problem {
 	if r.check != nil {
 		check := r.check
 		r.check = nil
@@ -116,6 +116,12 @@ func (r *Record) Problems() []Problem {
 	}
 	return r.problems
 }
+
+// Valid reports whether the row can be sent (see Check).
+func (r *Record) Valid() bool { return len(r.Check()) == 0 }
+
+// Problems returns every reason the row cannot be sent (see Check).
+func (r *Record) Problems() []Problem { return r.Check() }
 
 // Reason joins the problems into one message: "column: reason; ...".
 func (r *Record) Reason() string {

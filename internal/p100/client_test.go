@@ -337,7 +337,7 @@ func TestResponseBodyCap(t *testing.T) {
 }
 
 // TestErrorClassification: each answer P100 may give maps to a class (what
-// the importer does) and a code (what the report says), per API.md.
+// the importer does) and a code (what the report says), per docs/p100-api.md.
 func TestErrorClassification(t *testing.T) {
 	tests := []struct {
 		name       string

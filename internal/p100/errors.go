@@ -111,7 +111,7 @@ func ClassOf(err error) Class {
 	return Transient
 }
 
-// classify maps an HTTP status and P100 errorCode to a Class, per API.md.
+// classify maps an HTTP status and P100 errorCode to a Class, per docs/p100-api.md.
 func classify(status int, code string) Class {
 	switch {
 	case status == 401:

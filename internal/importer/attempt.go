@@ -1,0 +1,182 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/p100/p100-importer/internal/p100"
+	"github.com/p100/p100-importer/internal/ratelimit"
+)
+
+// tried is how a call under retry ended.
+type tried struct {
+	attempts int         // requests sent
+	err      *p100.Error // the last attempt's error; nil when it succeeded
+	stopped  bool        // the run stopped before an attempt could start
+}
+
+// retry makes call, the one request it wraps, under the run's rules, for
+// creates and lookups alike: every attempt waits for the shared limiter and
+// is counted, timed and fed to the circuit breaker; a 429 slows the whole
+// run down (the limiter honours its Retry-After); other transient errors
+// are retried with exponential backoff and jitter, waiting at least their
+// Retry-After, up to MaxAttempts; anything else ends it at once.
+//
+// No attempt starts after the run stopped; a request already sent runs in
+// the requests context, which outlives the stop by the drain timeout.
+func (r *run) retry(call func(ctx context.Context) error) tried {
+	var last *p100.Error
+	for attempt := 1; ; attempt++ {
+		if err := r.cfg.Limiter.Wait(r.attempts); err != nil {
+			return tried{attempts: attempt - 1, err: last, stopped: true}
+		}
+		r.nRequests.Add(1)
+		if attempt > 1 {
+			r.nRetries.Add(1)
+		}
+		sent := r.cfg.Now()
+		err := call(r.requests)
+		r.latency.observe(r.cfg.Now().Sub(sent))
+		r.watch(err)
+		if err == nil {
+			r.cfg.Limiter.Succeeded()
+			return tried{attempts: attempt}
+		}
+		apiErr := asAPIError(err)
+		last = apiErr
+		if apiErr.Class != p100.Transient {
+			if apiErr.Class != p100.Fatal {
+				r.cfg.Limiter.Succeeded() // the API answered: it is not overloaded
+			}
+			return tried{attempts: attempt, err: apiErr}
+		}
+		retryAfter, hasRetryAfter := ratelimit.ParseRetryAfter(apiErr.RetryAfter, r.cfg.Now())
+		if apiErr.Status == 429 {
+			r.cfg.Limiter.Throttled(retryAfter)
+		} else {
+			r.cfg.Limiter.Succeeded()
+		}
+		if r.stopped() || attempt >= r.cfg.MaxAttempts {
+			return tried{attempts: attempt, err: apiErr}
+		}
+		delay := ratelimit.Backoff(attempt, r.cfg.BackoffBase, r.cfg.BackoffMax, r.cfg.Rand())
+		if hasRetryAfter && apiErr.Status != 429 && retryAfter > delay {
+			delay = retryAfter // 429 pauses go through the shared limiter
+		}
+		if !sleep(r.attempts, delay) {
+			return tried{attempts: attempt, err: apiErr}
+		}
+	}
+}
+
+// asAPIError classifies an error a call returned: a network error that is
+// not an API answer is transient.
+func asAPIError(err error) *p100.Error {
+	var apiErr *p100.Error
+	if !errors.As(err, &apiErr) {
+		apiErr = &p100.Error{Class: p100.Transient, Code: p100.CodeNetwork, Err: err}
+	}
+	return apiErr
+}
+
+// watch feeds an attempt's result to the circuit breaker and stops the run
+// when it opens. A 429 is the API asking to slow down, not failing: the
+// limiter handles it.
+func (r *run) watch(err error) {
+	var apiErr *p100.Error
+	if errors.As(err, &apiErr) && apiErr.Status == 429 {
+		return
+	}
+	transient := err != nil && p100.ClassOf(err) == p100.Transient
+	if r.breaker.record(transient) {
+		r.stop(fmt.Errorf("%w: the API kept failing (%d consecutive transient errors, or more than %.0f%% of the last %d attempts)",
+			ErrUnavailable, r.breaker.cfg.Consecutive, r.breaker.cfg.Rate*100, r.breaker.cfg.Window))
+	}
+}
+
+// create sends one row's create request. It returns an error only for a
+// condition that must stop the whole run; the row's outcome is in the
+// result, which is nil when the run stopped before the row's first attempt
+// (the row is then left for the next run).
+func (r *run) create(w work) (*RowResult, error) {
+	res := &RowResult{Record: w.rec}
+	req := p100.CreateUserRequest(w.rec.User)
+	var user *p100.User
+	t := r.retry(func(ctx context.Context) error {
+		var err error
+		user, err = r.cfg.Client.CreateUser(ctx, &req)
+		return err
+	})
+	if t.attempts == 0 {
+		return nil, nil
+	}
+	res.Attempts = t.attempts
+	if t.err == nil {
+		res.Outcome, res.UserID, res.Balances = Created, user.UserID, user.BalanceIDs()
+		return res, nil
+	}
+	res.Code, res.Message = t.err.Code, t.err.Message
+	if res.Message == "" && t.err.Err != nil {
+		res.Message = p100.Sanitize(t.err.Err.Error(), 200)
+	}
+	switch t.err.Class {
+	case p100.Conflict:
+		r.exists(res)
+	case p100.Permanent:
+		res.Outcome = Rejected
+	case p100.Fatal:
+		res.Outcome = Failed
+		res.Message = "not created: " + t.err.Error()
+		return res, &FatalAPIError{Err: t.err}
+	default:
+		// Transient errors outlasted the retries or the run. The user may
+		// or may not exist now: the next run's attempt settles it (P411).
+		res.Outcome = Failed
+		if t.attempts >= r.cfg.MaxAttempts {
+			res.Message = fmt.Sprintf("gave up after %d attempt(s): %s", t.attempts, t.err.Error())
+		} else {
+			res.Message = fmt.Sprintf("the run stopped after %d attempt(s); last error: %s", t.attempts, t.err.Error())
+		}
+	}
+	return res, nil
+}
+
+// exists settles a P411: the user is there. Its userId is looked up when
+// configured, under the same rules as a create; a failed lookup leaves it
+// unknown.
+func (r *run) exists(res *RowResult) {
+	res.Outcome, res.Code, res.Message = Exists, p100.CodeUserExists, ""
+	if !r.cfg.LookupExisting {
+		return
+	}
+	var user *p100.User
+	t := r.retry(func(ctx context.Context) error {
+		var err error
+		user, err = r.cfg.Client.GetUser(ctx, res.Record.User.ExternalUserID)
+		return err
+	})
+	switch {
+	case t.attempts == 0:
+		res.Message = "userId unknown: the run stopped before the lookup"
+	case t.err != nil:
+		// Not found, refused for good, or still failing: the user exists,
+		// its userId stays unknown.
+		res.Message = "userId unknown: lookup failed: " + p100.Sanitize(t.err.Error(), 200)
+	default:
+		res.UserID, res.Balances, res.Recovered = user.UserID, user.BalanceIDs(), true
+	}
+}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

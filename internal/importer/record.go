@@ -1,0 +1,181 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
+)
+
+// Group commit: outcomes are committed in batches of up to recordBatch,
+// at most commitDelay after the first of a batch arrived; a write request
+// (marks, flags) commits at once, taking the pending outcomes along.
+const (
+	recordBatch = 512
+	commitDelay = 25 * time.Millisecond
+	// markChunk is how many rows are marked in flight per commit (and the
+	// least the work queue holds): fewer commits, a few more rows in
+	// flight (never sent, so never re-sent as P411) if the run dies.
+	markChunk = 256
+)
+
+// ledgerWrite asks the recorder to commit in-flight marks or changed
+// flags; the dispatcher waits on done before it goes on.
+type ledgerWrite struct {
+	marks   []checkpoint.Mark
+	changed map[string]bool
+	done    chan error
+}
+
+// errRecorderGone: the recorder stopped (its own error ends the run).
+var errRecorderGone = errors.New("the checkpoint writer stopped")
+
+// write has the recorder commit w and waits for the commit.
+func (r *run) write(w ledgerWrite) error {
+	w.done = make(chan error, 1)
+	select {
+	case r.writes <- w:
+	case <-r.recorderDone:
+		return errRecorderGone
+	}
+	select {
+	case err := <-w.done:
+		return err
+	case <-r.recorderDone:
+		return errRecorderGone
+	}
+}
+
+// record is the ledger's only writer: it commits in-flight marks, changed
+// flags and outcomes in batches, and only then counts and reports the
+// outcomes; at the end, once every other stage is done, it gives the rows
+// never sent their previous state back.
+func (r *run) record() error {
+	defer close(r.recorderDone)
+	ctx := context.WithoutCancel(r.parent) // an outcome the API confirmed is never dropped
+	c := committer{run: r, ctx: ctx, batch: make([]*RowResult, 0, recordBatch), outcomes: make([]checkpoint.Outcome, 0, recordBatch)}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	timerOn := false
+	results, writes := r.results, r.writes
+	for results != nil || writes != nil {
+		due := false
+		var tick <-chan time.Time
+		if timerOn {
+			tick = timer.C
+		}
+		select {
+		case res, ok := <-results:
+			if !ok {
+				results, due = nil, true
+				break
+			}
+			c.batch = append(c.batch, res)
+			if !timerOn {
+				timer.Reset(commitDelay)
+				timerOn = true
+			}
+		case w, ok := <-writes:
+			if !ok {
+				writes = nil
+				break
+			}
+			c.waiting = append(c.waiting, w)
+		case <-tick:
+			timerOn, due = false, true
+		}
+		if due || len(c.waiting) > 0 || len(c.batch) >= recordBatch {
+			if timerOn {
+				timer.Stop()
+				timerOn = false
+			}
+			if err := c.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if len(r.unsent) > 0 {
+		// Every other stage has finished: undo the marks of rows never
+		// sent, so a stopped run leaves in flight only requests that left.
+		if err := r.cfg.Ledger.Unmark(ctx, r.unsent); err != nil {
+			return &CheckpointError{Err: err}
+		}
+	}
+	return nil
+}
+
+// committer is the recorder's pending work.
+type committer struct {
+	run      *run
+	ctx      context.Context
+	batch    []*RowResult
+	waiting  []ledgerWrite
+	outcomes []checkpoint.Outcome
+}
+
+// flush commits what is pending in one transaction (changed flags in a
+// second one), answers the waiting writes, then counts and reports the
+// outcomes.
+func (c *committer) flush() error {
+	r := c.run
+	if len(c.batch) == 0 && len(c.waiting) == 0 {
+		return nil
+	}
+	var (
+		marks   []checkpoint.Mark
+		changed map[string]bool
+	)
+	for _, w := range c.waiting {
+		marks = append(marks, w.marks...)
+		for id, v := range w.changed {
+			if changed == nil {
+				changed = map[string]bool{}
+			}
+			changed[id] = v
+		}
+	}
+	c.outcomes = c.outcomes[:0]
+	for _, res := range c.batch {
+		if o, ok := res.outcome(); ok {
+			c.outcomes = append(c.outcomes, o)
+		}
+	}
+	err := r.cfg.Ledger.Write(c.ctx, r.cfg.RunID, marks, c.outcomes)
+	if err == nil && len(changed) > 0 {
+		err = r.cfg.Ledger.SetChanged(c.ctx, changed)
+	}
+	if err != nil {
+		err = &CheckpointError{Err: err}
+	}
+	for _, w := range c.waiting {
+		w.done <- err
+	}
+	c.waiting = c.waiting[:0]
+	if err != nil {
+		return err
+	}
+	for _, res := range c.batch {
+		r.sum.add(res)
+		r.cfg.OnRow(res)
+	}
+	c.batch = c.batch[:0]
+	if r.overBudget() {
+		r.stop(fmt.Errorf("%w: %d rows invalid or rejected", ErrErrorBudget, r.sum.Invalid+r.sum.Rejected))
+	}
+	return nil
+}
+
+// overBudget reports whether permanent row errors passed --max-errors.
+func (r *run) overBudget() bool {
+	bad := r.sum.Invalid + r.sum.Rejected
+	if r.cfg.MaxErrors > 0 && bad >= r.cfg.MaxErrors {
+		return true
+	}
+	return r.cfg.MaxErrorsPercent > 0 && r.sum.Rows >= 100 &&
+		float64(bad)*100 > r.cfg.MaxErrorsPercent*float64(r.sum.Rows)
+}

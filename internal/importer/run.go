@@ -1,0 +1,335 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/ingest"
+)
+
+// run is one call of Importer.Run: it owns the pipeline's channels,
+// contexts and counters, and its stages are its methods (see doc.go).
+type run struct {
+	cfg     *Config
+	start   time.Time
+	breaker *breaker
+
+	// parent ends at the graceful stop. requests bounds the requests
+	// themselves: it outlives the stop by DrainTimeout so that a request
+	// already sent can finish, and ends at once on a fatal error (it is
+	// the errgroup's context). attempts ends at the stop or at a fatal
+	// condition: no row is read, dispatched or attempted after it; stop
+	// ends it with a cause.
+	parent      context.Context
+	requests    context.Context
+	attempts    context.Context
+	stop        context.CancelCauseFunc
+	cancelDrain context.CancelCauseFunc
+	unwatch     []func() bool
+
+	group     *errgroup.Group
+	producers sync.WaitGroup // the dispatcher and the workers: the senders of results
+
+	records      chan *ingest.Record // read -> lookup
+	batches      chan lookedUp       // lookup -> dispatch
+	queue        chan work           // dispatch -> work
+	results      chan *RowResult     // dispatch, work -> record
+	writes       chan ledgerWrite    // dispatch -> record: marks and changed flags
+	recorderDone chan struct{}       // closed when the recorder returns
+
+	sum       Summary
+	latency   latencyHistogram
+	nRequests atomic.Int64
+	nRetries  atomic.Int64
+	unsentMu  sync.Mutex
+	unsent    []checkpoint.Release // rows marked in flight whose request never left
+}
+
+// work is a row on its way to a worker.
+type work struct {
+	rec  *ingest.Record
+	prev *checkpoint.Known // the ledger's entry before the mark; nil if new
+}
+
+// lookedUp is a batch of rows with what the ledger knows of them.
+type lookedUp struct {
+	batch []*ingest.Record
+	known map[string]checkpoint.Known
+}
+
+// lookupBatch is how many rows the lookup stage looks up in one query.
+const lookupBatch = 256
+
+func newRun(ctx context.Context, cfg *Config) *run {
+	r := &run{
+		cfg:     cfg,
+		start:   cfg.Now(),
+		breaker: newBreaker(cfg.Breaker),
+		parent:  ctx,
+		sum:     Summary{RunID: cfg.RunID, ErrorCodes: map[string]int{}},
+
+		records:      make(chan *ingest.Record, lookupBatch),
+		batches:      make(chan lookedUp, 2),
+		queue:        make(chan work, max(cfg.Workers, markChunk)),
+		results:      make(chan *RowResult, 2*lookupBatch),
+		writes:       make(chan ledgerWrite),
+		recorderDone: make(chan struct{}),
+	}
+	var drainCtx context.Context
+	drainCtx, r.cancelDrain = context.WithCancelCause(context.WithoutCancel(ctx))
+	r.unwatch = append(r.unwatch, context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(cfg.DrainTimeout, func() {
+			r.cancelDrain(fmt.Errorf("drain timeout %s passed", cfg.DrainTimeout))
+		})
+		context.AfterFunc(drainCtx, func() { t.Stop() })
+	}))
+	r.group, r.requests = errgroup.WithContext(drainCtx)
+	r.attempts, r.stop = context.WithCancelCause(r.requests)
+	r.unwatch = append(r.unwatch, context.AfterFunc(ctx, func() { r.stop(ErrInterrupted) }))
+	return r
+}
+
+// close releases the run's contexts.
+func (r *run) close() {
+	for _, u := range r.unwatch {
+		u()
+	}
+	r.stop(nil)
+	r.cancelDrain(nil)
+}
+
+// stopped reports whether the run takes no new row or attempt.
+func (r *run) stopped() bool { return r.attempts.Err() != nil }
+
+// finish fills the summary and returns the run's result.
+func (r *run) finish(err error) (Summary, error) {
+	r.sum.Requests, r.sum.Retries = r.nRequests.Load(), r.nRetries.Load()
+	st := r.cfg.Limiter.Stats()
+	r.sum.Throttled, r.sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
+	r.sum.finish(r.start, r.cfg.Now(), &r.latency)
+	if cause := context.Cause(r.attempts); err == nil &&
+		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget)) {
+		err = cause
+	}
+	return r.sum, err
+}
+
+// read is the first stage: it hands the source's rows on, in file order,
+// until the source ends or the run stops.
+func (r *run) read(src Source) error {
+	defer close(r.records)
+	for !r.stopped() {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &InputError{Err: err}
+		}
+		select {
+		case r.records <- rec:
+		case <-r.attempts.Done():
+		}
+	}
+	return nil
+}
+
+// lookup gathers rows into batches and looks them up in the ledger, one
+// query a batch, ahead of the dispatcher: on a rerun the lookups are the
+// largest cost, and this way they overlap the reading and the settling.
+// Batches never share an id (a repeated id is a duplicate, not looked up),
+// so a lookup cannot miss a mark the dispatcher has yet to commit. Lookups
+// only read the ledger.
+func (r *run) lookup() error {
+	defer close(r.batches)
+	for {
+		batch := make([]*ingest.Record, 0, lookupBatch)
+		select {
+		case rec, ok := <-r.records:
+			if !ok {
+				return nil
+			}
+			batch = append(batch, rec)
+		case <-r.attempts.Done():
+			return nil
+		}
+	fill:
+		for len(batch) < lookupBatch {
+			select {
+			case rec, ok := <-r.records:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, rec)
+			default:
+				break fill
+			}
+		}
+		ids := make([]string, 0, len(batch))
+		for _, rec := range batch {
+			if id := rec.User.ExternalUserID; id != "" && rec.DupOf == 0 {
+				ids = append(ids, id)
+			}
+		}
+		known, err := r.cfg.Ledger.Lookup(context.WithoutCancel(r.attempts), ids)
+		if err != nil {
+			return &CheckpointError{Err: err}
+		}
+		select {
+		case r.batches <- lookedUp{batch: batch, known: known}:
+		case <-r.attempts.Done():
+			return nil
+		}
+	}
+}
+
+// dispatch settles looked-up batches: rows that need no request get their
+// outcome now; the others are marked in flight and queued for the workers.
+func (r *run) dispatch() error {
+	defer r.producers.Done()
+	defer close(r.writes)
+	defer close(r.queue)
+	for lb := range r.batches {
+		if r.stopped() {
+			return nil // take no further batch
+		}
+		toSend, err := r.settle(lb.batch, lb.known)
+		if err != nil {
+			return err
+		}
+		if err := r.enqueue(toSend); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settle decides each row of a batch: a row done in an earlier run is
+// skipped unchecked (nothing is sent, so its field rules need not run); any
+// other row is checked here, where it is decided whether it is sent.
+func (r *run) settle(batch []*ingest.Record, known map[string]checkpoint.Known) ([]work, error) {
+	var (
+		toSend  []work
+		changed map[string]bool
+	)
+	for _, rec := range batch {
+		id := rec.User.ExternalUserID
+		k, seen := known[id]
+		if rec.DupOf > 0 {
+			seen = false // the ledger entry belongs to the first row with this id
+		}
+		if seen && k.State.Succeeded() {
+			// Done in an earlier run: never re-sent. A content change is
+			// flagged, not re-created.
+			isChanged := string(rec.Hash()) != string(k.ContentHash)
+			if isChanged != k.Changed {
+				if changed == nil {
+					changed = map[string]bool{}
+				}
+				changed[id] = isChanged
+			}
+			r.emit(&RowResult{Record: rec, Outcome: Skipped, Changed: isChanged})
+			continue
+		}
+		if problems := rec.Check(); len(problems) > 0 {
+			r.emit(&RowResult{Record: rec, Outcome: Invalid, Code: CodeInvalid, Message: rec.Reason()})
+			continue
+		}
+		if seen && k.State == checkpoint.Rejected && string(rec.Hash()) == string(k.ContentHash) {
+			// P100 refused this very content before: it would again. The
+			// ledger keeps P100's own message; only the report says why
+			// nothing was sent.
+			r.emit(&RowResult{Record: rec, Outcome: Rejected, Code: k.ErrorCode, unchanged: true,
+				Message: "unchanged since P100 refused it in an earlier run: " + k.ErrorMessage})
+			continue
+		}
+		w := work{rec: rec}
+		if seen {
+			w.prev = &k
+		}
+		toSend = append(toSend, w)
+	}
+	if len(changed) > 0 {
+		return toSend, r.write(ledgerWrite{changed: changed})
+	}
+	return toSend, nil
+}
+
+// enqueue marks rows in flight, a worker's worth at a time, and queues them.
+// A row is queued only once its mark is committed.
+func (r *run) enqueue(rows []work) error {
+	chunk := cap(r.queue)
+	for len(rows) > 0 && !r.stopped() {
+		n := min(chunk, len(rows))
+		marks := make([]checkpoint.Mark, n)
+		for i, w := range rows[:n] {
+			// No personal data in the mark: most rows succeed, and SQLite
+			// may leave the bytes of overwritten values in free page space.
+			marks[i] = checkpoint.Mark{ExternalUserID: w.rec.User.ExternalUserID, ContentHash: w.rec.Hash(), Line: w.rec.Line}
+		}
+		if err := r.write(ledgerWrite{marks: marks}); err != nil {
+			return err
+		}
+		for i, w := range rows[:n] {
+			if r.stopped() { // select would pick at random between a free slot and the stop
+				r.release(rows[i:n]...)
+				return nil
+			}
+			select {
+			case r.queue <- w:
+			case <-r.attempts.Done():
+				r.release(rows[i:n]...)
+				return nil
+			}
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// work is a worker: it sends the queued rows, one request at a time.
+func (r *run) work() error {
+	defer r.producers.Done()
+	for w := range r.queue {
+		if r.stopped() {
+			r.release(w) // never sent
+			continue
+		}
+		res, err := r.create(w)
+		if res == nil {
+			r.release(w) // the run stopped before its first attempt
+		} else {
+			r.emit(res)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit hands a settled row to the recorder.
+func (r *run) emit(res *RowResult) {
+	select {
+	case r.results <- res:
+	case <-r.recorderDone: // the recorder failed; its error ends the run
+	}
+}
+
+// release notes rows marked in flight that were never sent: the recorder
+// gives them their previous state back at the end.
+func (r *run) release(ws ...work) {
+	r.unsentMu.Lock()
+	defer r.unsentMu.Unlock()
+	for _, w := range ws {
+		r.unsent = append(r.unsent, checkpoint.Release{ExternalUserID: w.rec.User.ExternalUserID, Prev: w.prev})
+	}
+}
