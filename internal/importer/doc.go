@@ -13,6 +13,8 @@
 //	                                                           (the only writer:
 //	                                                  Ledger.Write, SetChanged, Unmark)
 //
+// The stages:
+//
 //   - read hands the source's rows on in file order.
 //   - lookup batches them and asks the ledger what it knows of each id.
 //   - dispatch settles what needs no request (skipped: done before;
