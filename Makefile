@@ -16,7 +16,7 @@ build:
 
 ## test: every test, with the race detector (end-to-end tests included)
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel 8 ./...
 
 ## demo: start the local sandbox, import samples/users.csv, print the outcome
 demo: build

@@ -344,6 +344,7 @@ func TestFaultsAndThrottling(t *testing.T) {
 // within the drain timeout with every user the sandbox created recorded as
 // created, and a rerun completes the file without a single re-send.
 func TestSigtermDrainsAndResumes(t *testing.T) {
+	t.Parallel()
 	const rows = 1000
 	sb := startSandbox(t, "--latency", "20ms")
 	dir := t.TempDir()
@@ -415,6 +416,7 @@ func TestSigtermDrainsAndResumes(t *testing.T) {
 // a second signal exits at once. Either way the checkpoint stays usable and
 // a rerun completes the file.
 func TestSignalDrainTimeoutAndSecondSignal(t *testing.T) {
+	t.Parallel()
 	const workers = 4
 	sb := startSandbox(t, "--slow-rate", "1", "--slow-latency", "30s")
 	dir := t.TempDir()
@@ -512,6 +514,7 @@ func TestSignalDrainTimeoutAndSecondSignal(t *testing.T) {
 // checkpoint: the second is refused at once, naming the holder; once the
 // first is SIGKILLed, its lock is stale and the next run takes it over.
 func TestLockRefusesSecondRunAndTakesOverStale(t *testing.T) {
+	t.Parallel()
 	const rows = 300
 	sb := startSandbox(t, "--latency", "20ms")
 	dir := t.TempDir()
@@ -559,6 +562,7 @@ func TestLockRefusesSecondRunAndTakesOverStale(t *testing.T) {
 // meets 401 and nothing else is sent; exit 3; the rerun with the right key
 // imports everything.
 func TestUnauthorizedStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	const rows, workers = 200, 4
 	sb := startSandbox(t)
 	dir := t.TempDir()
@@ -590,6 +594,7 @@ func TestUnauthorizedStopsAtOnce(t *testing.T) {
 // run stops after a handful of attempts instead of trying every row
 // --max-attempts times; exit 3, the rows not tried are left for the rerun.
 func TestCircuitBreakerStopsDispatching(t *testing.T) {
+	t.Parallel()
 	const rows, workers, attempts = 2000, 8, 5
 	sb := startSandbox(t, "--fail-rate", "1")
 	dir := t.TempDir()
@@ -637,6 +642,7 @@ func TestCircuitBreakerStopsDispatching(t *testing.T) {
 // TestErrorBudgetStopsTheRun: a file whose rows start with 30 invalid ones
 // stops at --max-errors 10 with exit 3, long before its valid rows are all sent.
 func TestErrorBudgetStopsTheRun(t *testing.T) {
+	t.Parallel()
 	const valid = 500
 	sb := startSandbox(t, "--latency", "10ms")
 	dir := t.TempDir()
@@ -672,6 +678,7 @@ func TestErrorBudgetStopsTheRun(t *testing.T) {
 // TestUnusableCheckpointSendsNothing: a checkpoint that cannot be written or
 // is not a checkpoint stops the run with exit 5 before any request.
 func TestUnusableCheckpointSendsNothing(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	root := os.Geteuid() == 0
 	tests := []struct {
@@ -747,6 +754,7 @@ func chmod(t *testing.T, path string, mode os.FileMode) {
 // breaker stops the run here; several runs, because the dispatcher's
 // behaviour after a stop depends on how select picks between ready cases.
 func TestStopLeavesFewRowsInFlight(t *testing.T) {
+	t.Parallel()
 	const rows, workers = 2000, 8
 	sb := startSandbox(t, "--fail-rate", "1")
 	dir := t.TempDir()
@@ -779,6 +787,7 @@ func TestStopLeavesFewRowsInFlight(t *testing.T) {
 // throttling, not a failure: it must wait like any request and be retried,
 // or the userId is lost for good (a rerun skips rows that exist).
 func TestLookupAfterConflictRetriedWhenThrottled(t *testing.T) {
+	t.Parallel()
 	const rows = 8
 	// 8 requests at once pass; then 4 a second.
 	sb := startSandbox(t, "--rate-limit", "4", "--burst", "8")

@@ -13,6 +13,7 @@ import (
 // P100 received: every user exactly as the partner sees it in the
 // spreadsheet, nothing invisible, no personal data in the logs.
 func TestRealPartnerFiles(t *testing.T) {
+	t.Parallel()
 	real, _ := filepath.Abs("../../internal/ingest/testdata/real")
 	dir := t.TempDir()
 

@@ -151,6 +151,7 @@ func lineDiff(want, got string) string {
 //	run 3 (night1-changed.csv): night1.csv with golden-02's city changed:
 //	      golden-02 skipped and flagged changed; nothing else is sent.
 func TestStatusAndExportGolden(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	dir := t.TempDir()
 	common := []string{"--checkpoint", "cp.db", "--base-url", sb.URL, "--rate", "0", "--progress", "none", "--required", requiredNoCity}
@@ -265,6 +266,7 @@ func checkMode(t *testing.T, path string, want os.FileMode) {
 // sends none of them twice. The second sub-test does the same job with
 // run --retry-failed, from the checkpoint alone.
 func TestFailureReportRoundTrip(t *testing.T) {
+	t.Parallel()
 	const valid = 60
 	for _, tc := range []struct {
 		name string
@@ -642,6 +644,7 @@ func parsePromValue(v string) (float64, error) {
 }
 
 func TestParsePromTextRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	const head = "# HELP m A metric.\n# TYPE m gauge\n"
 	tests := []struct {
 		name, text string
@@ -681,6 +684,7 @@ func TestParsePromTextRefusesBadInput(t *testing.T) {
 // (strict check above, no dependency) and that its figures are the
 // summary's, for a run with row errors and retries, then for a clean run.
 func TestMetricsFile(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, "--error-rate", "0.3", "--seed", "3")
 	dir := t.TempDir()
 	writeUsers(t, filepath.Join(dir, "users.csv"), 0, 30,
@@ -769,6 +773,7 @@ func TestMetricsFile(t *testing.T) {
 // new users; the 5 changed are reported (summary, export --state changed,
 // status) and never re-created.
 func TestNightlySequence(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	dir := t.TempDir()
 	changed := []int{3, 17, 42, 68, 99}
@@ -886,6 +891,7 @@ func TestNightlySequence(t *testing.T) {
 // content is unchanged, night after night, and its recorded message does not
 // grow with every night.
 func TestRejectedMessageStable(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "users.csv"), csvHeader+opsRow("no-city", "nocity@example.com", ""))
@@ -914,6 +920,7 @@ func TestRejectedMessageStable(t *testing.T) {
 // TestStatusWhileRunning: status reads the checkpoint while a run holds its
 // lock, and shows the rows in flight.
 func TestStatusWhileRunning(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, "--latency", "300ms")
 	dir := t.TempDir()
 	writeUsers(t, filepath.Join(dir, "users.csv"), 0, 20)
@@ -964,6 +971,7 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 // version is the one stamped with -ldflags -X main.version (as the Makefile
 // does), "dev" otherwise.
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, arg := range []string{"--version", "-version", "version"} {
 		r := mustRun(t, dir, nil, 0, arg)

@@ -9,6 +9,7 @@ import (
 
 // TestSampleEndToEnd runs the bundled sample as `make demo` does.
 func TestSampleEndToEnd(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	dir := t.TempDir()
 	sample, err := filepath.Abs("../../samples/users.csv")
@@ -49,6 +50,7 @@ func TestSampleEndToEnd(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	dir := t.TempDir()
 	users := filepath.Join(dir, "users.csv")
@@ -81,6 +83,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestMissingColumnStopsBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "users.csv")
@@ -95,6 +98,7 @@ func TestMissingColumnStopsBeforeAnyRequest(t *testing.T) {
 }
 
 func TestValidateCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sample, _ := filepath.Abs("../../samples/users.csv")
 	clean := filepath.Join(dir, "clean.csv")
@@ -144,6 +148,7 @@ func TestValidateCommand(t *testing.T) {
 }
 
 func TestMapFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := filepath.Join(dir, "crm.csv")
 	os.WriteFile(input, []byte("Customer Number;Mail;firstName;lastName;address;city;country;documentType;documentNumber;Segment\n"+

@@ -122,6 +122,7 @@ func startKilled(t *testing.T, sb *sandboxProc, n int64, dir string, env []strin
 // (checkpoints with their -wal and -shm, reports, summaries, metrics,
 // exports, lock files) for both keys.
 func TestAPIKeyNeverLeaks(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, "--api-key", secretKey, "--seed", "11")
 	dir := t.TempDir()
 	keyDir := t.TempDir() // outside dir: the final search covers all of dir
@@ -341,6 +342,7 @@ func (p piiCase) writeFile(t *testing.T, path string, filler int) {
 // rerun or a regenerated failure report needs it.
 // TestCheckpointForgetsSucceededRows checks that it goes once they succeed.
 func TestPersonalDataStaysOut(t *testing.T) {
+	t.Parallel()
 	p := newPIICase()
 	sb := startSandbox(t)
 	dir := t.TempDir()
@@ -415,6 +417,7 @@ func TestPersonalDataStaysOut(t *testing.T) {
 // and checkpoint its WAL mid-run (as a real import does), after a rejected
 // row is fixed and succeeds, and after a killed run is resumed.
 func TestCheckpointForgetsSucceededRows(t *testing.T) {
+	t.Parallel()
 	p := newPIICase()
 	sb := startSandbox(t)
 	dir := t.TempDir()
@@ -547,6 +550,7 @@ func (r *recorder) count() int {
 // server: that server receives nothing (Go would forward x-api-key to it);
 // the rows end rejected with a message naming the redirect and its target.
 func TestRedirectIsNotFollowed(t *testing.T) {
+	t.Parallel()
 	target := newRecorder(t, nil)
 	api := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
@@ -633,6 +637,7 @@ func nonLoopbackIPv4() string {
 // environment (through which a request to example.com would go) both see
 // nothing.
 func TestPlainHTTPToRemoteHostRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeUsers(t, filepath.Join(dir, "users.csv"), 0, 3)
 	proxy := newAcceptCounter(t, "127.0.0.1:0")
@@ -684,6 +689,7 @@ func TestPlainHTTPToRemoteHostRefused(t *testing.T) {
 // TestOversizedResponse: an answer larger than 1 MiB is a clear error for
 // that row, not a crash nor an out-of-memory.
 func TestOversizedResponse(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -730,6 +736,7 @@ func TestOversizedResponse(t *testing.T) {
 // (text or JSON logs) nor the report's message column as control
 // characters, and cannot forge a log line.
 func TestEscapesAreStripped(t *testing.T) {
+	t.Parallel()
 	const evil = "\x1b]0;pwned\x07\x1b[31mEVIL\x1b[0m\r\nlevel=ERROR msg=forged\u202eevil"
 	api := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := json.Marshal(map[string]string{"errorCode": "P403", "errorName": "bad\x1b[2Jname", "errorMessage": evil})
@@ -808,6 +815,7 @@ func umaskCmd(t *testing.T, dir string, env []string, args ...string) result {
 // file is meant for node_exporter, which may run as another user: it must
 // only not be writable by others.
 func TestFileModes(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, "--latency", "100ms")
 	dir := t.TempDir()
 	writeUsers(t, filepath.Join(dir, "users.csv"), 0, 40, opsRow("no-city", "nocity@example.com", ""))

@@ -3,6 +3,7 @@ package main
 import "testing"
 
 func TestAutoWorkers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		workers int
@@ -26,6 +27,7 @@ func TestAutoWorkers(t *testing.T) {
 }
 
 func TestParseMaxErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		n       int
