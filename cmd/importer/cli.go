@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/p100/p100-importer/internal/importer"
+	"github.com/p100/p100-importer/internal/job"
 )
 
 // Exit codes, as the README documents them.
@@ -23,7 +24,7 @@ const (
 // Errors main maps to exit codes.
 var (
 	// errRowErrors: the run finished, but not every row succeeded.
-	errRowErrors = errors.New("some rows were not imported")
+	errRowErrors = job.ErrRowErrors
 )
 
 // usageError is a bad flag, a missing key, an unreadable file.

@@ -13,6 +13,7 @@ import (
 	"github.com/p100/p100-importer/internal/atomicfile"
 	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/job"
 	"github.com/p100/p100-importer/internal/report"
 )
 
@@ -223,14 +224,7 @@ func writeFailures(ctx context.Context, store *checkpoint.Store, filter checkpoi
 
 func scanFailures(ctx context.Context, store *checkpoint.Store, filter checkpoint.Filter, header []string, write func(report.Row) error) error {
 	err := store.Scan(ctx, filter, func(e checkpoint.Entry) error {
-		values := make([]string, len(header))
-		for i, f := range header {
-			values[i] = e.RowData[f]
-		}
-		if values[0] == "" {
-			values[0] = e.ExternalUserID
-		}
-		return write(report.Row{Values: values, Line: e.Line, Outcome: string(e.State), Code: e.ErrorCode,
+		return write(report.Row{Values: job.EntryValues(e), Line: e.Line, Outcome: string(e.State), Code: e.ErrorCode,
 			Message: e.ErrorMessage, Attempts: e.Attempts})
 	})
 	if err != nil {

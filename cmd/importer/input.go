@@ -15,6 +15,7 @@ import (
 
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/validate"
 )
 
 // input holds the flags that say how to read a CSV file; run and validate
@@ -38,7 +39,7 @@ func (in *input) register(fs *flag.FlagSet) {
 	fs.StringVar(&in.Sheet, "sheet", "", "for an .xlsx workbook: the sheet to read; empty reads the first sheet that has a header row")
 	fs.StringVar(&in.Required, "required", strings.Join(ingest.DefaultRequired, ","), "comma-separated API fields every row must have (P100 does not publish its rules)")
 	fs.StringVar(&in.DateFormat, "date-format", "", "Go layout of birthDate in the file, e.g. 2/1/2006 (day first); empty reads YYYY-MM-DD, DD.MM.YYYY, 'YYYY-MM-DD 00:00:00' and slashed dates decided per column; sent as YYYY-MM-DD")
-	fs.StringVar(&in.DocumentTypes, "document-types", "PASSPORT,ID_CARD,RESIDENCE_PERMIT", "comma-separated accepted documentType values")
+	fs.StringVar(&in.DocumentTypes, "document-types", strings.Join(validate.KnownDocumentTypes, ","), "comma-separated accepted documentType values")
 	fs.StringVar(&in.Map, "map", "", "extra header mapping, e.g. 'Customer Number=externalUserId,Mail=email'")
 	fs.StringVar(&in.MapFile, "map-file", "", "CSV `file` of header,field pairs, for mappings too long for --map")
 }

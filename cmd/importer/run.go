@@ -1,27 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/p100/p100-importer/internal/atomicfile"
-	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/job"
 	"github.com/p100/p100-importer/internal/p100"
-	"github.com/p100/p100-importer/internal/ratelimit"
-	"github.com/p100/p100-importer/internal/report"
-	"github.com/p100/p100-importer/internal/runlock"
 )
 
 // runOptions are the settings of `importer run`.
@@ -54,15 +48,15 @@ type runOptions struct {
 func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("importer run", flag.ContinueOnError)
 	o.input.register(fs)
-	fs.StringVar(&o.Checkpoint, "checkpoint", "p100-import.db", "SQLite checkpoint `file`: the ledger of every row's outcome; reuse it to resume")
+	fs.StringVar(&o.Checkpoint, "checkpoint", job.DefaultCheckpoint, "SQLite checkpoint `file`: the ledger of every row's outcome; reuse it to resume")
 	fs.StringVar(&o.BaseURL, "base-url", envOr("P100_BASE_URL", p100.StagingURL), "P100 API base `URL` (env P100_BASE_URL); production is "+p100.ProductionURL)
 	fs.StringVar(&o.APIKeyFile, "api-key-file", "", "read the API key from `file` (mode 0600) instead of the environment variable P100_API_KEY")
-	fs.Float64Var(&o.Rate, "rate", 10, "requests per second over all workers, retries included; 0 means no limit")
-	fs.IntVar(&o.Burst, "burst", 5, "requests that may leave at once before --rate paces them")
+	fs.Float64Var(&o.Rate, "rate", job.DefaultRate, "requests per second over all workers, retries included; 0 means no limit")
+	fs.IntVar(&o.Burst, "burst", job.DefaultBurst, "requests that may leave at once before --rate paces them")
 	fs.IntVar(&o.Workers, "workers", 0, "concurrent requests; 0 (auto) means --rate x 1s, between 8 and 64: enough for latencies up to 1s, or up to 64/rate s above 64/s (to sustain --rate R at latency L seconds you need R*L); 8 when --rate is 0")
-	fs.IntVar(&o.MaxAttempts, "max-attempts", 5, "attempts per row for transient errors (P500, P501, 429, 5xx, timeouts)")
-	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of one request")
-	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "after a stop signal, how long requests already sent may take to finish")
+	fs.IntVar(&o.MaxAttempts, "max-attempts", job.DefaultMaxAttempts, "attempts per row for transient errors (P500, P501, 429, 5xx, timeouts)")
+	fs.DurationVar(&o.Timeout, "timeout", job.DefaultTimeout, "timeout of one request")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", job.DefaultDrainTimeout, "after a stop signal, how long requests already sent may take to finish")
 	fs.BoolVar(&o.Lookup, "lookup-existing", true, "after P411 (user exists), look the user up to record its userId")
 	fs.StringVar(&o.Report, "report", "", "write the rows that did not succeed to this CSV `file` (re-feedable as --input)")
 	fs.StringVar(&o.Summary, "summary", "", "write the run's summary as JSON to this `file`")
@@ -108,7 +102,8 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// runImport is `importer run`.
+// runImport is `importer run`: the flags become job.Options, and the run's
+// result the summary on stderr and an exit code.
 func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 	if o.now == nil {
 		o.now = time.Now
@@ -124,7 +119,6 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err := o.check(); err != nil {
 		return err
 	}
-	o.Workers = autoWorkers(o.Workers, o.Rate)
 	if o.CPUProfile != "" {
 		stop, err := startCPUProfile(o.CPUProfile)
 		if err != nil {
@@ -140,180 +134,38 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	client, err := p100.New(p100.Config{
-		BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, MaxConns: o.Workers,
-		UserAgent: "p100-importer/" + version,
-	})
+	read, err := o.input.options(o.now)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	defer client.CloseIdleConnections()
-
-	var in *ingest.Input
-	if !o.RetryFailed {
-		if in, err = o.input.open(ctx, o.now); err != nil {
-			return err
-		}
-		defer in.Close()
-	}
-
-	lock, err := runlock.Acquire(o.Checkpoint+".lock", "run", o.now())
-	if err != nil {
-		var held *runlock.HeldError
-		if errors.As(err, &held) {
-			return usageError{err}
-		}
-		return internalError{err}
-	}
-	defer lock.Release()
-	if lock.Stale != nil {
-		log.Warn("took over the lock of a run that ended without releasing it (killed?)", "holder", lock.Stale.String())
-	}
-
-	store, err := checkpoint.Open(ctx, o.Checkpoint, checkpoint.Options{Now: o.now})
-	if err != nil {
-		return internalError{fmt.Errorf("open checkpoint %s: %w", o.Checkpoint, err)}
-	}
-	defer store.Close()
-	if o.RetryFailed {
-		opts, err := o.input.options(o.now)
-		if err != nil {
-			return err
-		}
-		if in, err = openLedgerInput(ctx, store, o.now, opts.Required); err != nil {
-			return err
-		}
-		defer in.Close()
-		if c, err := store.Count(ctx); err == nil && c.ByState[checkpoint.InFlight] > 0 {
-			log.Warn("rows left in flight by a run that stopped or died are not sent by --retry-failed: run again with the original --input to settle them",
-				"rows", c.ByState[checkpoint.InFlight])
-		}
-	}
-	if cols := in.Unknown(); len(cols) > 0 {
-		log.Warn("columns ignored: they map to no API field", "count", len(cols), "columns", columnList(cols))
-	}
-	inputName := o.Path
-	if o.RetryFailed {
-		inputName = "(checkpoint: --retry-failed)"
-	}
-	runID, err := store.BeginRun(ctx, "run", inputName)
-	if err != nil {
-		return internalError{err}
-	}
-
-	var rep *report.Writer
-	if o.Report != "" {
-		if rep, err = report.Create(o.Report, in.Header()); err != nil {
-			return usageError{err}
-		}
-		defer rep.Abort() // no-op after Commit
-	}
-
-	prog := newProgress(stderr, o.Progress, in.TotalLines, o.Quiet)
-	var reportErr error
-	notesSeen := map[ingest.Note]bool{} // OnRow runs on one goroutine
-	imp := importer.New(importer.Config{
-		Client:           client,
-		Ledger:           store,
-		Limiter:          ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: o.Burst}),
-		RunID:            runID,
-		Workers:          o.Workers,
-		MaxAttempts:      o.MaxAttempts,
-		DrainTimeout:     o.DrainTimeout,
-		LookupExisting:   o.Lookup,
-		MaxErrors:        maxErrors,
-		MaxErrorsPercent: maxErrorsPct,
-		Now:              o.now,
-		OnRow: func(r *importer.RowResult) {
-			prog.add()
-			for _, n := range r.Record.Notes {
-				// Each repair (a PESEL's lost zero, RE sent as FR...) is
-				// told once per column and wording, with the first line it
-				// happened on; `importer validate` lists them all.
-				if !notesSeen[n] {
-					notesSeen[n] = true
-					log.Info("value repaired", "line", r.Record.Line, "column", n.Column, "note", n.Text)
-				}
-			}
-			if r.Outcome.Succeeded() {
-				return
-			}
-			log.Info("row not imported", "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
-				"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)
-			if rep != nil && reportErr == nil {
-				reportErr = rep.Write(report.Row{Values: in.Columns(r.Record), Line: r.Record.Line,
-					Outcome: string(r.Outcome), Code: r.Code, Message: r.Message, Attempts: r.Attempts})
-			}
+	var prog *progress
+	res, err := job.Run(ctx, job.Options{
+		Input: o.Path, Read: read, RetryFailed: o.RetryFailed, Checkpoint: o.Checkpoint,
+		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
+		Rate:   o.Rate, Burst: o.Burst, Workers: o.Workers,
+		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, LookupExisting: o.Lookup,
+		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
+		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
+		Log: log, Now: o.now,
+		Started: func(total int64) {
+			prog = newProgress(stderr, o.Progress, total, o.Quiet)
+			prog.start()
 		},
+		OnRow: func(*importer.RowResult) { prog.add() },
+		Exit:  func(err error) (int, string) { return exitCode(err), exitReason(err) },
 	})
-	prog.start()
-
-	log.Debug("run started", "run", runID, "input", o.Path, "checkpoint", o.Checkpoint, "base_url", o.BaseURL,
-		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
-	sum, runErr := imp.Run(ctx, in)
-	prog.finish()
-	sum.LinesSkipped = in.Skipped().Lines()
-	sum.Repairs = repairCounts(in.Repairs())
-
-	final := finalError(runErr, &sum)
-	sum.ExitCode, sum.ExitReason = exitCode(final), exitReason(final)
-	sum.Input, sum.InputSHA256 = inputName, in.SHA256()
-	if rep != nil {
-		if reportErr == nil {
-			reportErr = rep.Commit()
-		}
-		if reportErr != nil {
-			log.Error("failure report not written", "file", o.Report, "err", reportErr)
-		}
+	if prog != nil {
+		prog.finish()
 	}
-	sumJSON, err := summaryJSON(&sum)
-	if err != nil {
-		return internalError{err}
+	var cfgErr *job.ConfigError
+	if errors.As(err, &cfgErr) {
+		return usageError{cfgErr.Err}
 	}
-	if err := store.FinishRun(context.WithoutCancel(ctx), runID, sum.ExitCode, sum.InputSHA256, sumJSON); err != nil {
-		log.Error("run end not recorded in the checkpoint", "err", err)
+	if res.Summary.RunID == 0 {
+		return err // refused before the run began
 	}
-	if o.Summary != "" {
-		if err := atomicfile.WriteFile(o.Summary, sumJSON, 0o600); err != nil {
-			log.Error("summary not written", "file", o.Summary, "err", err)
-		}
-	}
-	if o.Metrics != "" {
-		lastSuccess, err := store.LastSuccess(context.WithoutCancel(ctx))
-		if err == nil {
-			err = writeMetrics(o.Metrics, &sum, lastSuccess)
-		}
-		if err != nil {
-			log.Error("metrics not written", "file", o.Metrics, "err", err)
-		}
-	}
-	printSummary(stderr, &sum, o, rep)
-	return final
-}
-
-// finalError is the run's result as main sees it.
-func finalError(runErr error, sum *importer.Summary) error {
-	if runErr != nil {
-		return runErr
-	}
-	if sum.Invalid+sum.Rejected+sum.Failed > 0 {
-		return errRowErrors
-	}
-	return nil
-}
-
-// autoWorkers picks the worker count when --workers is 0: enough requests
-// in flight to hold --rate against up to a second of latency, within
-// [8, 64]. More workers would only wait for the limiter's tokens; fewer
-// would cap the rate below --rate on a slow API.
-func autoWorkers(workers int, rate float64) int {
-	if workers > 0 {
-		return workers
-	}
-	if rate <= 0 {
-		return 8
-	}
-	return min(max(int(math.Ceil(rate)), 8), 64)
+	printSummary(stderr, &res.Summary, o, res.ReportRows)
+	return err
 }
 
 // parseMaxErrors reads --max-errors: "" (no limit), "N" or "N%".
@@ -411,19 +263,11 @@ func pathErrorKind(err error) string {
 
 func trimKey(s string) string { return strings.TrimRight(s, "\r\n ") }
 
-func summaryJSON(sum *importer.Summary) ([]byte, error) {
-	var b bytes.Buffer
-	if err := sum.WriteJSON(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
 // printSummary writes the human summary to stderr.
-func printSummary(w io.Writer, sum *importer.Summary, o runOptions, rep *report.Writer) {
+func printSummary(w io.Writer, sum *importer.Summary, o runOptions, reportRows int) {
 	sum.WriteText(w)
-	if rep != nil && rep.Rows() > 0 {
-		fmt.Fprintf(w, "failure report: %s (%d rows; fix them and feed the file back with --input)\n", o.Report, rep.Rows())
+	if reportRows > 0 {
+		fmt.Fprintf(w, "failure report: %s (%d rows; fix them and feed the file back with --input)\n", o.Report, reportRows)
 	}
 	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, exitMeaning(sum.ExitCode))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,8 +17,8 @@ import (
 	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/job"
 	"github.com/p100/p100-importer/internal/p100"
-	"github.com/p100/p100-importer/internal/ratelimit"
 )
 
 // profileOptions are the settings of `p100-bench profile`.
@@ -171,33 +170,17 @@ func runProfile(ctx context.Context, o profileOptions, stdout, stderr io.Writer)
 	return nil
 }
 
-// newReader opens file as the CLI does: the default options, the input
-// hashed as it is read.
-func newReader(file string) (*ingest.Reader, *os.File, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	hash := sha256.New()
-	r, err := ingest.NewReader(io.TeeReader(f, hash), ingest.Options{DateLayout: "2006-01-02",
-		DocumentTypes: []string{"PASSPORT", "ID_CARD", "RESIDENCE_PERMIT"}, Mapping: map[string]string{}})
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return r, f, nil
-}
-
-// validateAll reads every row as `importer validate` does.
+// validateAll reads every row as `importer validate` does: ingest.Open
+// with the defaults the CLI has (the zero options).
 func validateAll(file string) (profiled, error) {
-	r, f, err := newReader(file)
+	in, err := ingest.Open(context.Background(), file, ingest.Options{})
 	if err != nil {
 		return profiled{}, err
 	}
-	defer f.Close()
+	defer in.Close()
 	n, invalid := 0, 0
 	for {
-		rec, err := r.Next()
+		rec, err := in.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -205,57 +188,40 @@ func validateAll(file string) (profiled, error) {
 			return profiled{}, err
 		}
 		n++
-		if !rec.Valid() {
+		if len(rec.Check()) > 0 {
 			invalid++
 		}
 	}
 	if invalid > 0 {
 		return profiled{}, fmt.Errorf("validate: %d invalid rows", invalid)
 	}
-	return profiled{rows: n, keep: r}, nil
+	return profiled{rows: n, keep: in}, nil
 }
 
-// importInProcess runs one import of file into checkpoint cp, wired as
-// cmd/importer's runImport wires it.
+// importInProcess runs one import of file into checkpoint cp with job.Run,
+// as `importer run` does, counting the checkpoint's transactions.
 func importInProcess(ctx context.Context, o profileOptions, file, cp, baseURL string) (profiled, error) {
-	client, err := p100.New(p100.Config{BaseURL: baseURL, APIKey: apiKey, Timeout: 30 * time.Second,
-		MaxConns: o.Workers, UserAgent: "p100-bench-profile"})
-	if err != nil {
-		return profiled{}, err
-	}
-	defer client.CloseIdleConnections()
-	store, err := checkpoint.Open(ctx, cp, checkpoint.Options{})
-	if err != nil {
-		return profiled{}, err
-	}
-	defer store.Close()
-	runID, err := store.BeginRun(ctx, "run", file)
-	if err != nil {
-		return profiled{}, err
-	}
-	reader, f, err := newReader(file)
-	if err != nil {
-		return profiled{}, err
-	}
-	defer f.Close()
-	ledger := &countingLedger{Store: store}
-	imp := importer.New(importer.Config{
-		Client:         client,
-		Ledger:         ledger,
-		Limiter:        ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: 5}),
-		RunID:          runID,
-		Workers:        o.Workers,
-		MaxAttempts:    5,
-		LookupExisting: true,
+	var ledger *countingLedger
+	res, err := job.Run(ctx, job.Options{
+		Input: file, Checkpoint: cp,
+		Client:      p100.Config{BaseURL: baseURL, APIKey: apiKey, Timeout: job.DefaultTimeout, UserAgent: "p100-bench-profile"},
+		Rate:        o.Rate,
+		Burst:       job.DefaultBurst,
+		Workers:     o.Workers,
+		MaxAttempts: job.DefaultMaxAttempts, LookupExisting: true,
+		Ledger: func(s *checkpoint.Store) importer.Ledger {
+			ledger = &countingLedger{Store: s}
+			return ledger
+		},
 	})
-	sum, err := imp.Run(ctx, reader)
 	if err != nil {
 		return profiled{}, fmt.Errorf("import: %w", err)
 	}
+	sum := res.Summary
 	if sum.Created+sum.Skipped != o.Rows {
 		return profiled{}, fmt.Errorf("import: created %d and skipped %d of %d rows", sum.Created, sum.Skipped, o.Rows)
 	}
-	return profiled{rows: sum.Rows, keep: reader, note: "checkpoint transactions: " + ledger.String()}, nil
+	return profiled{rows: sum.Rows, note: "checkpoint transactions: " + ledger.String()}, nil
 }
 
 // selfCPU returns the user + system CPU time this process has used.

@@ -181,6 +181,16 @@ func peekCtx(ctx context.Context, br *bufio.Reader, n int) ([]byte, error) {
 	}
 }
 
+// InputOf makes an Input of a Reader that reads no file (see NewRowReader);
+// closer, if not nil, is closed with it.
+func InputOf(r *Reader, closer io.Closer) *Input {
+	in := &Input{Reader: r, TotalLines: -1}
+	if closer != nil {
+		in.closers = append(in.closers, closer)
+	}
+	return in
+}
+
 // newReaderCtx is NewReader that gives up when ctx ends: reading the header
 // of standard input can block for as long as the writer takes.
 func newReaderCtx(ctx context.Context, text io.Reader, opts Options) (*Reader, error) {

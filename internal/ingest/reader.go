@@ -199,6 +199,7 @@ type Reader struct {
 	opts     Options
 	required []string
 	filter   *recordFilter
+	source   RowSource // rows already split into fields, instead of a file
 	csv      *csv.Reader
 	um       *gocsv.Unmarshaller
 	dialect  Dialect
@@ -377,7 +378,12 @@ func (r *Reader) Comma() rune { return r.dialect.Comma }
 func (r *Reader) Dialect() Dialect { return r.dialect }
 
 // Skipped returns the lines read so far that hold no user.
-func (r *Reader) Skipped() Skipped { return r.filter.Skipped() }
+func (r *Reader) Skipped() Skipped {
+	if r.filter == nil {
+		return Skipped{}
+	}
+	return r.filter.Skipped()
+}
 
 // Repairs returns how many values of each kind were repaired so far.
 func (r *Reader) Repairs() map[Repair]int { return maps.Clone(r.repairs) }
@@ -488,6 +494,9 @@ func (r *Reader) next() (*Record, error) {
 // read decodes the next line: a record, or the CSV syntax error of an
 // unreadable line (reading can go on after it), or io.EOF.
 func (r *Reader) read() (*Record, *csv.ParseError, error) {
+	if r.source != nil {
+		return r.readSource()
+	}
 	var (
 		v     any
 		extra map[string]string

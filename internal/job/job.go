@@ -1,0 +1,257 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/p100/p100-importer/internal/atomicfile"
+	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/importer"
+	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/p100"
+	"github.com/p100/p100-importer/internal/ratelimit"
+	"github.com/p100/p100-importer/internal/report"
+	"github.com/p100/p100-importer/internal/runlock"
+)
+
+// Run runs one import with o. Errors before anything is sent are a
+// *ConfigError (a setting, the input, the lock) or an
+// *importer.CheckpointError (the checkpoint cannot be opened); then the
+// importer's own errors; ErrRowErrors when it finished with rows not
+// imported. The Result is filled once the run started, also alongside an
+// error.
+func Run(ctx context.Context, o Options) (Result, error) {
+	o.defaults()
+	log := o.Log
+	o.Client.MaxConns = o.Workers
+	client, err := p100.New(o.Client)
+	if err != nil {
+		return Result{}, &ConfigError{err}
+	}
+	defer client.CloseIdleConnections()
+
+	var in *ingest.Input
+	if !o.RetryFailed {
+		if in, err = ingest.Open(ctx, o.Input, o.Read); err != nil {
+			if ctx.Err() != nil {
+				return Result{}, importer.ErrInterrupted
+			}
+			return Result{}, &ConfigError{fmt.Errorf("%s: %w", o.Input, err)}
+		}
+		defer in.Close()
+	}
+
+	lock, err := runlock.Acquire(o.Checkpoint+".lock", "run", o.Now())
+	if err != nil {
+		var held *runlock.HeldError
+		if errors.As(err, &held) {
+			return Result{}, &ConfigError{err}
+		}
+		return Result{}, &importer.CheckpointError{Err: err}
+	}
+	defer lock.Release()
+	if lock.Stale != nil {
+		log.Warn("took over the lock of a run that ended without releasing it (killed?)", "holder", lock.Stale.String())
+	}
+
+	store, err := checkpoint.Open(ctx, o.Checkpoint, checkpoint.Options{Now: o.Now})
+	if err != nil {
+		return Result{}, &importer.CheckpointError{Err: fmt.Errorf("open checkpoint %s: %w", o.Checkpoint, err)}
+	}
+	defer store.Close()
+	inputName := o.Input
+	if o.RetryFailed {
+		if in, err = openFailedRows(ctx, store, o.Read); err != nil {
+			return Result{}, &importer.CheckpointError{Err: err}
+		}
+		defer in.Close()
+		if c, err := store.Count(ctx); err == nil && c.ByState[checkpoint.InFlight] > 0 {
+			log.Warn("rows left in flight by a run that stopped or died are not sent by --retry-failed: run again with the original --input to settle them",
+				"rows", c.ByState[checkpoint.InFlight])
+		}
+		inputName = "(checkpoint: --retry-failed)"
+	}
+	if cols := in.Unknown(); len(cols) > 0 {
+		log.Warn("columns ignored: they map to no API field", "count", len(cols), "columns", columnList(cols))
+	}
+	runID, err := store.BeginRun(ctx, "run", inputName)
+	if err != nil {
+		return Result{}, &importer.CheckpointError{Err: err}
+	}
+
+	var rep *report.Writer
+	if o.Report != "" {
+		if rep, err = report.Create(o.Report, in.Header()); err != nil {
+			return Result{}, &ConfigError{err}
+		}
+		defer rep.Abort() // no-op after Commit
+	}
+	rows := &rowTeller{log: log, in: in, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}}
+	var ledger importer.Ledger = store
+	if o.Ledger != nil {
+		ledger = o.Ledger(store)
+	}
+	imp := importer.New(importer.Config{
+		Client:           client,
+		Ledger:           ledger,
+		Limiter:          ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: o.Burst}),
+		RunID:            runID,
+		Workers:          o.Workers,
+		MaxAttempts:      o.MaxAttempts,
+		DrainTimeout:     o.DrainTimeout,
+		LookupExisting:   o.LookupExisting,
+		MaxErrors:        o.MaxErrors,
+		MaxErrorsPercent: o.MaxErrorsPercent,
+		Now:              o.Now,
+		OnRow:            rows.tell,
+	})
+	if o.Started != nil {
+		o.Started(in.TotalLines)
+	}
+	log.Debug("run started", "run", runID, "input", o.Input, "checkpoint", o.Checkpoint, "base_url", o.Client.BaseURL,
+		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
+	sum, runErr := imp.Run(ctx, in)
+	sum.LinesSkipped = in.Skipped().Lines()
+	sum.Repairs = repairCounts(in.Repairs())
+	final := runErr
+	if final == nil && sum.Invalid+sum.Rejected+sum.Failed > 0 {
+		final = ErrRowErrors
+	}
+	sum.ExitCode, sum.ExitReason = o.Exit(final)
+	sum.Input, sum.InputSHA256 = inputName, in.SHA256()
+
+	res := Result{Summary: sum}
+	if rep != nil {
+		reportErr := rows.reportErr
+		if reportErr == nil {
+			reportErr = rep.Commit()
+		}
+		if reportErr != nil {
+			log.Error("failure report not written", "file", o.Report, "err", reportErr)
+		}
+		res.ReportRows = rep.Rows()
+	}
+	o.record(ctx, store, runID, &res.Summary)
+	return res, final
+}
+
+// defaults fills in what a caller left out.
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Exit == nil {
+		o.Exit = func(error) (int, string) { return 0, "" }
+	}
+	if o.Checkpoint == "" {
+		o.Checkpoint = DefaultCheckpoint
+	}
+	o.Workers = AutoWorkers(o.Workers, o.Rate)
+}
+
+// record writes the run's end: into the checkpoint's run record, the
+// summary file and the metrics file. Failures are logged: the run itself
+// is over.
+func (o *Options) record(ctx context.Context, store *checkpoint.Store, runID int64, sum *importer.Summary) {
+	ctx = context.WithoutCancel(ctx)
+	var b bytes.Buffer
+	if err := sum.WriteJSON(&b); err != nil {
+		o.Log.Error("summary not encoded", "err", err)
+		return
+	}
+	if err := store.FinishRun(ctx, runID, sum.ExitCode, sum.InputSHA256, b.Bytes()); err != nil {
+		o.Log.Error("run end not recorded in the checkpoint", "err", err)
+	}
+	if o.Summary != "" {
+		if err := atomicfile.WriteFile(o.Summary, b.Bytes(), 0o600); err != nil {
+			o.Log.Error("summary not written", "file", o.Summary, "err", err)
+		}
+	}
+	if o.Metrics != "" {
+		lastSuccess, err := store.LastSuccess(ctx)
+		if err == nil {
+			err = writeMetrics(o.Metrics, sum, lastSuccess)
+		}
+		if err != nil {
+			o.Log.Error("metrics not written", "file", o.Metrics, "err", err)
+		}
+	}
+}
+
+// rowTeller is told every row's committed outcome (on one goroutine): it
+// logs repairs once per kind and rows not imported, and writes the
+// failure report.
+type rowTeller struct {
+	log       *slog.Logger
+	in        *ingest.Input
+	rep       *report.Writer
+	onRow     func(*importer.RowResult)
+	notes     map[ingest.Note]bool
+	reportErr error
+}
+
+func (t *rowTeller) tell(r *importer.RowResult) {
+	if t.onRow != nil {
+		t.onRow(r)
+	}
+	for _, n := range r.Record.Notes {
+		// Each repair (a PESEL's lost zero, RE sent as FR...) is told once
+		// per column and wording, with the first line it happened on;
+		// `importer validate` lists them all.
+		if !t.notes[n] {
+			t.notes[n] = true
+			t.log.Info("value repaired", "line", r.Record.Line, "column", n.Column, "note", n.Text)
+		}
+	}
+	if r.Outcome.Succeeded() {
+		return
+	}
+	t.log.Info("row not imported", "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
+		"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)
+	if t.rep != nil && t.reportErr == nil {
+		t.reportErr = t.rep.Write(report.Row{Values: t.in.Columns(r.Record), Line: r.Record.Line,
+			Outcome: string(r.Outcome), Code: r.Code, Message: r.Message, Attempts: r.Attempts})
+	}
+}
+
+// columnList names ignored columns for a log line: at most ten, each cut
+// to 40 characters, so a header that is really a data line cannot flood
+// the log.
+func columnList(cols []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i == 10 {
+			fmt.Fprintf(&b, ", ... (%d more)", len(cols)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if r := []rune(c); len(r) > 40 {
+			c = string(r[:40]) + "..."
+		}
+		fmt.Fprintf(&b, "%q", c)
+	}
+	return b.String()
+}
+
+// repairCounts turns the reader's repair counts into the summary's map.
+func repairCounts(m map[ingest.Repair]int) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}

@@ -1,0 +1,96 @@
+package job
+
+import (
+	"errors"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/importer"
+	"github.com/p100/p100-importer/internal/ingest"
+	"github.com/p100/p100-importer/internal/p100"
+)
+
+// Defaults of a run's settings, as `importer run` documents them.
+const (
+	DefaultCheckpoint   = "p100-import.db"
+	DefaultRate         = 10
+	DefaultBurst        = 5
+	DefaultMaxAttempts  = 5
+	DefaultTimeout      = 30 * time.Second
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// Options are the settings of one run.
+type Options struct {
+	// Input is the file to import ("-": standard input); with RetryFailed
+	// it is empty and the rows come from the checkpoint.
+	Input       string
+	Read        ingest.Options // how to read the input
+	RetryFailed bool
+
+	Checkpoint string
+	Client     p100.Config // MaxConns is set from Workers
+	Rate       float64     // requests per second; 0: no limit
+	Burst      int
+	Workers    int // 0: AutoWorkers(Rate)
+
+	MaxAttempts      int
+	DrainTimeout     time.Duration
+	LookupExisting   bool
+	MaxErrors        int     // 0: no limit
+	MaxErrorsPercent float64 // 0: no limit
+
+	Report  string // failure report file; "" writes none
+	Summary string // summary JSON file; "" writes none
+	Metrics string // Prometheus textfile; "" writes none
+
+	Log *slog.Logger // nil: discard
+	Now func() time.Time
+	// Started, if set, is called once the input is open, with the lines it
+	// has after the header (-1 when unknown), before any row is sent.
+	Started func(totalLines int64)
+	// OnRow, if set, is called for every row after its outcome is
+	// committed, on one goroutine.
+	OnRow func(*importer.RowResult)
+	// Exit maps the run's result to the exit code and reason the summary
+	// and the checkpoint record; nil records 0 and "".
+	Exit func(error) (code int, reason string)
+	// Ledger, if set, wraps the checkpoint the importer writes (a
+	// benchmark counts its transactions).
+	Ledger func(*checkpoint.Store) importer.Ledger
+}
+
+// Result is what a finished (or stopped) run leaves.
+type Result struct {
+	Summary    importer.Summary
+	ReportRows int // rows written to the failure report
+}
+
+// Errors of a run that cmd/importer maps to exit codes.
+var (
+	// ErrRowErrors: the run finished, but some rows were not imported.
+	ErrRowErrors = errors.New("some rows were not imported")
+)
+
+// ConfigError means the run was refused before anything was sent: a
+// setting, the input, or another run holding the checkpoint.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// AutoWorkers picks the worker count when none is set: enough requests in
+// flight to hold rate against up to a second of latency, within [8, 64].
+// More workers would only wait for the limiter's tokens; fewer would cap
+// the rate below it on a slow API.
+func AutoWorkers(workers int, rate float64) int {
+	if workers > 0 {
+		return workers
+	}
+	if rate <= 0 {
+		return 8
+	}
+	return min(max(int(math.Ceil(rate)), 8), 64)
+}
