@@ -29,10 +29,10 @@ func BenchmarkBatchCommit(b *testing.B) {
 				for i := range n {
 					marks[i], outcomes[i] = benchRow(done + i)
 				}
-				if err := s.MarkInFlight(ctx, runID, marks[:n]); err != nil {
+				if err := s.Write(ctx, runID, marks[:n], nil); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Record(ctx, runID, outcomes[:n]); err != nil {
+				if err := s.Write(ctx, runID, nil, outcomes[:n]); err != nil {
 					b.Fatal(err)
 				}
 			}

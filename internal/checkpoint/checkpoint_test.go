@@ -43,7 +43,7 @@ func TestOpen(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "cp.db")
 		s := MustOpen(t, path)
 		ctx := context.Background()
-		if err := s.Record(ctx, 1, []checkpoint.Outcome{{ExternalUserID: "u1", State: checkpoint.Created, ContentHash: []byte{1}, UserID: "p-1"}}); err != nil {
+		if err := s.Write(ctx, 1, nil, []checkpoint.Outcome{{ExternalUserID: "u1", State: checkpoint.Created, ContentHash: []byte{1}, UserID: "p-1"}}); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
@@ -96,11 +96,11 @@ func TestLedger(t *testing.T) {
 	s := MustOpen(t, filepath.Join(t.TempDir(), "cp.db"))
 
 	marks := []checkpoint.Mark{
-		{ExternalUserID: "a", ContentHash: []byte("ha"), Line: 2, RowData: []byte(`{"email":"a@x.pl"}`)},
-		{ExternalUserID: "b", ContentHash: []byte("hb"), Line: 3, RowData: []byte(`{"email":"b@x.pl"}`)},
-		{ExternalUserID: "c", ContentHash: []byte("hc"), Line: 4, RowData: []byte(`{"email":"c@x.pl"}`)},
+		{ExternalUserID: "a", ContentHash: []byte("ha"), Line: 2},
+		{ExternalUserID: "b", ContentHash: []byte("hb"), Line: 3},
+		{ExternalUserID: "c", ContentHash: []byte("hc"), Line: 4},
 	}
-	if err := s.MarkInFlight(ctx, 7, marks); err != nil {
+	if err := s.Write(ctx, 7, marks, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Lookup(ctx, []string{"a", "b", "c", "never"})
@@ -119,7 +119,7 @@ func TestLedger(t *testing.T) {
 		{ExternalUserID: "c", State: checkpoint.Failed, ContentHash: []byte("hc"), Line: 4, Attempts: 5,
 			ErrorCode: "P501", ErrorMessage: "unavailable", RowData: []byte(`{"email":"c@x.pl"}`)},
 	}
-	if err := s.Record(ctx, 7, outcomes); err != nil {
+	if err := s.Write(ctx, 7, nil, outcomes); err != nil {
 		t.Fatal(err)
 	}
 
@@ -145,7 +145,7 @@ func TestLedger(t *testing.T) {
 	})
 
 	t.Run("a success is never downgraded", func(t *testing.T) {
-		if err := s.Record(ctx, 8, []checkpoint.Outcome{{ExternalUserID: "a", State: checkpoint.Failed, ContentHash: []byte("ha2"), ErrorCode: "P500"}}); err != nil {
+		if err := s.Write(ctx, 8, nil, []checkpoint.Outcome{{ExternalUserID: "a", State: checkpoint.Failed, ContentHash: []byte("ha2"), ErrorCode: "P500"}}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Lookup(ctx, []string{"a"})
@@ -158,7 +158,7 @@ func TestLedger(t *testing.T) {
 	})
 
 	t.Run("exists keeps a userId recovered earlier", func(t *testing.T) {
-		if err := s.Record(ctx, 8, []checkpoint.Outcome{{ExternalUserID: "c", State: checkpoint.Exists, ContentHash: []byte("hc")}}); err != nil {
+		if err := s.Write(ctx, 8, nil, []checkpoint.Outcome{{ExternalUserID: "c", State: checkpoint.Exists, ContentHash: []byte("hc")}}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.Lookup(ctx, []string{"c"})
@@ -234,7 +234,7 @@ func TestReadOnlyDoesNotWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if err := ro.Record(ctx, 1, []checkpoint.Outcome{{ExternalUserID: "x", State: checkpoint.Created, ContentHash: []byte{1}}}); err == nil {
+	if err := ro.Write(ctx, 1, nil, []checkpoint.Outcome{{ExternalUserID: "x", State: checkpoint.Created, ContentHash: []byte{1}}}); err == nil {
 		t.Fatal("a read-only store accepted a write")
 	}
 }
@@ -243,13 +243,13 @@ func TestUnmarkRestoresThePreviousState(t *testing.T) {
 	ctx := context.Background()
 	s := MustOpen(t, filepath.Join(t.TempDir(), "cp.db"))
 	// "old" failed in an earlier run and keeps its data; "new" was never seen.
-	if err := s.Record(ctx, 1, []checkpoint.Outcome{{ExternalUserID: "old", State: checkpoint.Failed, ContentHash: []byte("h1"),
+	if err := s.Write(ctx, 1, nil, []checkpoint.Outcome{{ExternalUserID: "old", State: checkpoint.Failed, ContentHash: []byte("h1"),
 		ErrorCode: "P501", RowData: []byte(`{"email":"o@x.pl"}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := s.Lookup(ctx, []string{"old"})
 	prev := before["old"]
-	if err := s.MarkInFlight(ctx, 2, []checkpoint.Mark{{ExternalUserID: "old", ContentHash: []byte("h2")}, {ExternalUserID: "new", ContentHash: []byte("h3")}}); err != nil {
+	if err := s.Write(ctx, 2, []checkpoint.Mark{{ExternalUserID: "old", ContentHash: []byte("h2")}, {ExternalUserID: "new", ContentHash: []byte("h3")}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Unmark(ctx, []checkpoint.Release{{ExternalUserID: "old", Prev: &prev}, {ExternalUserID: "new"}}); err != nil {

@@ -198,13 +198,6 @@ type Mark struct {
 	ExternalUserID string
 	ContentHash    []byte
 	Line           int
-	RowData        []byte // JSON object of the request fields, for reruns and reports
-}
-
-// MarkInFlight records, in one transaction, that the rows' requests are
-// about to leave. It returns only once the marks are committed.
-func (s *Store) MarkInFlight(ctx context.Context, runID int64, marks []Mark) error {
-	return s.Write(ctx, runID, marks, nil)
 }
 
 // Release is a row marked in flight whose request never left (the run
@@ -256,13 +249,6 @@ type Outcome struct {
 	ErrorMessage   string
 	Attempts       int
 	RowData        []byte // kept only for rows that did not succeed
-}
-
-// Record writes outcomes in one transaction. A succeeded row loses its
-// personal data (row_data) and its error; a succeeded row already in the
-// ledger is never downgraded by a later failure for the same user.
-func (s *Store) Record(ctx context.Context, runID int64, outcomes []Outcome) error {
-	return s.Write(ctx, runID, nil, outcomes)
 }
 
 // Write commits in-flight marks and outcomes together in one transaction:
