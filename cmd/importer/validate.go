@@ -94,74 +94,50 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 		defer rep.Abort()
 	}
 
-	// Reading (decode, normalise, duplicate check) and the field rules run
-	// on two goroutines, so both cores work; records stay in file order.
-	batches := make(chan []*ingest.Record, 4)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(batches)
-		batch := make([]*ingest.Record, 0, 256)
-		for ctx.Err() == nil {
-			rec, err := in.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				readErr <- err
-				return
-			}
-			batch = append(batch, rec)
-			if len(batch) == cap(batch) {
-				batches <- batch
-				batch = make([]*ingest.Record, 0, 256)
-			}
-		}
-		batches <- batch
-	}()
-
+	// Rows are read on a goroutine of their own (in.Each), and checked here.
 	rows, invalid, shown := 0, 0, 0
 	notesShown := map[ingest.Repair]int{}
-	for batch := range batches {
-		for _, rec := range batch {
-			rows++
-			for _, n := range rec.Notes {
-				// Every repair is counted below; the first few of each
-				// kind are shown with their line.
-				if notesShown[n.Kind]++; notesShown[n.Kind] <= maxNotesShown && !o.Quiet {
-					fmt.Fprintf(stdout, "line %d: repaired: %s\n", rec.Line, n)
-				}
-			}
-			if rec.Valid() {
-				if shown < o.Show && !o.Quiet {
-					shown++
-					u := rec.User
-					fmt.Fprintf(stdout, "line %d: externalUserId=%s email=(%d chars) name=%s %s city=%s country=%s documentType=%s documentNumber=%s birthDate=%s\n",
-						rec.Line, u.ExternalUserID, len(u.Email), u.FirstName, u.LastName, u.City, u.Country, u.DocumentType,
-						validate.Mask(u.DocumentNumber), orDash(u.BirthDate))
-				}
-				continue
-			}
-			invalid++
-			for _, p := range rec.Problems() {
-				fmt.Fprintln(stdout, p.String())
-			}
-			if rep != nil {
-				if err := rep.Write(report.Row{Values: r.Columns(rec), Line: rec.Line, Outcome: string(importer.Invalid),
-					Code: importer.CodeInvalid, Message: rec.Reason()}); err != nil {
-					for range batches { // let the reader finish
-					}
-					return err
-				}
+	err = in.Each(ctx, func(rec *ingest.Record) error {
+		rows++
+		for _, n := range rec.Notes {
+			// Every repair is counted below; the first few of each kind
+			// are shown with their line.
+			if notesShown[n.Kind]++; notesShown[n.Kind] <= maxNotesShown && !o.Quiet {
+				fmt.Fprintf(stdout, "line %d: repaired: %s\n", rec.Line, n)
 			}
 		}
-	}
-	select {
-	case err := <-readErr:
-		return usageError{fmt.Errorf("%s: %w", o.Path, err)}
-	default:
-	}
-	if err := ctx.Err(); err != nil {
+		problems := rec.Check()
+		if len(problems) == 0 {
+			if shown < o.Show && !o.Quiet {
+				shown++
+				u := rec.User
+				fmt.Fprintf(stdout, "line %d: externalUserId=%s email=(%d chars) name=%s %s city=%s country=%s documentType=%s documentNumber=%s birthDate=%s\n",
+					rec.Line, u.ExternalUserID, len(u.Email), u.FirstName, u.LastName, u.City, u.Country, u.DocumentType,
+					validate.Mask(u.DocumentNumber), orDash(u.BirthDate))
+			}
+			return nil
+		}
+		invalid++
+		for _, p := range problems {
+			fmt.Fprintln(stdout, p.String())
+		}
+		if rep == nil {
+			return nil
+		}
+		if err := rep.Write(report.Row{Values: r.Columns(rec), Line: rec.Line, Outcome: string(importer.Invalid),
+			Code: importer.CodeInvalid, Message: rec.Reason()}); err != nil {
+			return internalError{err}
+		}
+		return nil
+	})
+	var reportErr internalError
+	switch {
+	case ctx.Err() != nil:
 		return importer.ErrInterrupted
+	case errors.As(err, &reportErr):
+		return err
+	case err != nil:
+		return usageError{fmt.Errorf("%s: %w", o.Path, err)}
 	}
 	if rep != nil {
 		if err := rep.Commit(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,5 +163,36 @@ func TestWorkbookSheetChoice(t *testing.T) {
 	_, err := ingest.Open(context.Background(), path, ingest.Options{Sheet: "Nope", Now: fixedNow})
 	if err == nil || !strings.Contains(err.Error(), "Klienci") {
 		t.Errorf("a missing sheet should list the sheets: %v", err)
+	}
+}
+
+// TestEachStopsAtTheFirstError: Each hands rows over in file order and
+// stops, without waiting for the rest of the file, at fn's first error.
+func TestEachStopsAtTheFirstError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.csv")
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 3000 {
+		b.WriteString(strings.Replace(good, "u-1", "u-"+strconv.Itoa(i), 1))
+	}
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	in, err := ingest.Open(context.Background(), path, ingest.Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	stop := errors.New("enough")
+	lines := 0
+	err = in.Each(context.Background(), func(rec *ingest.Record) error {
+		if lines++; rec.Line != lines+1 {
+			t.Fatalf("row %d on line %d: out of order", lines, rec.Line)
+		}
+		if lines == 1000 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || lines != 1000 {
+		t.Errorf("err = %v after %d rows, want the callback's error after 1000", err, lines)
 	}
 }
