@@ -177,9 +177,15 @@ func (o *Options) record(ctx context.Context, store *checkpoint.Store, runID int
 		}
 	}
 	if o.Metrics != "" {
+		// Written atomically: the collector never reads half a file. 0644:
+		// node_exporter may run as another user, and it holds no
+		// personal data.
 		lastSuccess, err := store.LastSuccess(ctx)
 		if err == nil {
-			err = writeMetrics(o.Metrics, sum, lastSuccess)
+			var m bytes.Buffer
+			if err = sum.WritePrometheus(&m, lastSuccess); err == nil {
+				err = atomicfile.WriteFile(o.Metrics, m.Bytes(), 0o644)
+			}
 		}
 		if err != nil {
 			o.Log.Error("metrics not written", "file", o.Metrics, "err", err)

@@ -1,18 +1,16 @@
-package job
+package importer
 
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"time"
-
-	"github.com/p100/p100-importer/internal/atomicfile"
-	"github.com/p100/p100-importer/internal/importer"
 )
 
-// writeMetrics writes the run's figures in Prometheus text format, for
-// node_exporter's textfile collector, atomically (the collector never reads
-// half a file).
-func writeMetrics(path string, sum *importer.Summary, lastSuccess time.Time) error {
+// WritePrometheus writes the run's figures in Prometheus text format, for
+// node_exporter's textfile collector; lastSuccess is when the last run
+// with exit code 0 finished (zero if none did).
+func (sum *Summary) WritePrometheus(w io.Writer, lastSuccess time.Time) error {
 	var b bytes.Buffer
 	metric := func(name, help, typ string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
@@ -47,5 +45,8 @@ func writeMetrics(path string, sum *importer.Summary, lastSuccess time.Time) err
 		success = lastSuccess.Unix()
 	}
 	fmt.Fprintf(&b, "p100_import_last_success_timestamp_seconds %d\n", success)
-	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write metrics: %w", err)
+	}
+	return nil
 }
