@@ -214,3 +214,130 @@ func mapSuggestion(pairs [][2]string) string {
 	}
 	return fmt.Sprintf("--map '%s'", strings.ReplaceAll(strings.Join(parts, ","), "'", `'\''`))
 }
+
+// HeaderError means the header cannot be used: nothing may be sent.
+type HeaderError struct {
+	Missing    []string            // required fields without a column
+	Duplicates map[string][]string // field -> the columns that all map to it
+	Header     []string            // the header as read
+	Closest    map[string]string   // missing field -> the file's column most like it
+	DataLike   bool                // the first line holds values, not column names: never echoed
+	Err        error               // a header that could not be read at all
+}
+
+func (e *HeaderError) Error() string {
+	var parts []string
+	if e.Err != nil {
+		parts = append(parts, e.Err.Error())
+	}
+	if e.DataLike {
+		return "unusable header: the first line looks like a user's data, not column names (it holds an e-mail address, a long number or a date); " +
+			"add a header line naming the columns, such as " + strings.Join(DefaultRequired, string(',')) +
+			"; if the file has one, its lines may end in breaks a CSV does not use (save it again as CSV) (the line is not shown: it may hold personal data)"
+	}
+	if len(e.Missing) > 0 {
+		parts = append(parts, "missing required column(s): "+strings.Join(e.Missing, ", "))
+	}
+	for _, f := range sortedKeys(e.Duplicates) {
+		parts = append(parts, fmt.Sprintf("columns %s all map to %s", quoteAll(e.Duplicates[f]), f))
+	}
+	msg := "unusable header: " + strings.Join(parts, "; ")
+	if len(e.Header) > 0 {
+		msg += "; the file has: " + quoteAll(e.Header)
+	}
+	if len(e.Missing) > 0 {
+		var pairs [][2]string
+		var none []string
+		for _, f := range e.Missing {
+			if c, ok := e.Closest[f]; ok {
+				pairs = append(pairs, [2]string{c, f})
+			} else {
+				none = append(none, f)
+			}
+		}
+		if len(pairs) > 0 {
+			hints := make([]string, len(pairs))
+			for i, p := range pairs {
+				hints[i] = fmt.Sprintf("%q for %s", p[0], p[1])
+			}
+			msg += "; closest: " + strings.Join(hints, ", ") + "; if those are right, pass " + mapSuggestion(pairs)
+		}
+		if len(none) > 0 {
+			msg += fmt.Sprintf("; no column looks like %s: add it, map it with --map 'YOUR COLUMN=%s', or leave it out of --required if P100 does not need it",
+				strings.Join(none, ", "), none[0])
+		}
+	}
+	return msg
+}
+
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// mapHeader matches the file's columns to API fields and tells gocsv. The
+// API's own names and --map come first; an alias (a Polish or German name,
+// an English variant) takes a field only when no column has its own name.
+func (r *Reader) mapHeader(m *headerMatcher) error {
+	r.fieldOf = make([]string, len(r.header))
+	r.columnOf = make(map[string]string, len(Fields))
+	exactOf := map[string]bool{}
+	dups := map[string][]string{}
+	for _, exactPass := range []bool{true, false} {
+		for i, h := range r.header {
+			f, exact, ok := m.field(h)
+			if !ok || exact != exactPass {
+				continue
+			}
+			if prev, taken := r.columnOf[f]; taken {
+				if !exactPass && exactOf[f] {
+					continue // an alias beside the API's own name: ignored
+				}
+				if len(dups[f]) == 0 {
+					dups[f] = []string{prev}
+				}
+				dups[f] = append(dups[f], h)
+				continue
+			}
+			r.fieldOf[i], r.columnOf[f] = f, h
+			exactOf[f] = exactPass
+		}
+	}
+	renamed := make([]string, len(r.header))
+	var unmapped []string
+	for i, h := range r.header {
+		if f := r.fieldOf[i]; f != "" {
+			renamed[i] = f
+			continue
+		}
+		r.extra = true
+		renamed[i] = "\x00extra\x00" + h // can never match a struct tag
+		unmapped = append(unmapped, h)
+	}
+	for _, h := range unmapped {
+		if personalLike.MatchString(h) {
+			// A "header" holding an e-mail address or a PESEL is a data
+			// line: a file without a header, or one whose line breaks were
+			// not seen, would otherwise be read as one header and no rows.
+			return &HeaderError{DataLike: true}
+		}
+	}
+	var missing []string
+	for _, f := range r.required {
+		if _, ok := r.columnOf[f]; !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 || len(dups) > 0 {
+		he := &HeaderError{Missing: missing, Duplicates: dups, Header: r.header}
+		if len(r.columnOf) == 0 && looksLikeData(r.header) {
+			return &HeaderError{Missing: missing, DataLike: true}
+		}
+		he.Closest = map[string]string{}
+		for _, f := range missing {
+			if c, ok := closestColumn(f, unmapped); ok {
+				he.Closest[f] = c
+				unmapped = slices.DeleteFunc(unmapped, func(u string) bool { return u == c })
+			}
+		}
+		return he
+	}
+	return r.um.RenormalizeHeaders(func([]string) []string { return renamed })
+}

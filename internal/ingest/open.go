@@ -1,9 +1,7 @@
 package ingest
 
 import (
-	"archive/zip"
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -14,9 +12,6 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/p100/p100-importer/internal/charset"
-	"github.com/p100/p100-importer/internal/workbook"
 )
 
 // Input is a file of users being read: its rows, and what is known of the
@@ -209,123 +204,6 @@ func newReaderCtx(ctx context.Context, text io.Reader, opts Options) (*Reader, e
 	case <-ctx.Done():
 		return nil, ctx.Err() // the reading goroutine ends with the process
 	}
-}
-
-// scan reads the whole file once: it counts the lines and, unless the
-// character set is given or marked, decides it from the whole content.
-func (in *Input) scan(ctx context.Context, format Format, opts *Options) error {
-	var src io.Reader = bufio.NewReaderSize(in.file, 256<<10)
-	if format == FormatGzip {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return fmt.Errorf("read gzip: %w", err)
-		}
-		src = zr
-	}
-	var det *charset.Detector
-	detect := (opts.Encoding == "" || opts.Encoding == "auto") && format != FormatUTF16LE && format != FormatUTF16BE
-	buf := make([]byte, 256<<10)
-	var lf, cr int64
-	var last byte = '\n'
-	first := true
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := io.ReadFull(src, buf)
-		chunk := buf[:n]
-		if first && n > 0 {
-			first = false
-			if bytes.HasPrefix(chunk, bomUTF8) || bytes.HasPrefix(chunk, bomUTF16LE) || bytes.HasPrefix(chunk, bomUTF16BE) {
-				detect = false // the byte-order mark decides
-			}
-			if detect {
-				det = charset.NewDetector()
-			}
-		}
-		if n > 0 {
-			lf += int64(bytes.Count(chunk, []byte{'\n'}))
-			cr += int64(bytes.Count(chunk, []byte{'\r'}))
-			last = chunk[n-1]
-			if det != nil {
-				det.Write(chunk)
-			}
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	lines := lf
-	if lf == 0 {
-		lines = cr // old-Mac line breaks
-	}
-	if last != '\n' && last != '\r' {
-		lines++
-	}
-	if format != FormatUTF16LE && format != FormatUTF16BE {
-		in.TotalLines = max(lines-1, 0)
-		opts.ExpectedRows = int(in.TotalLines)
-	}
-	if det != nil {
-		res := det.Result()
-		res.How += "; the whole file was read"
-		opts.detected = &res
-	}
-	return nil
-}
-
-// openWorkbook reads an .xlsx workbook's sheet as CSV text; an .ods or a
-// zip of something else is refused.
-func (in *Input) openWorkbook(ctx context.Context, opts Options) error {
-	zr, err := zip.NewReader(in.file, in.size)
-	if err != nil {
-		return fmt.Errorf("read zip: %w", err)
-	}
-	kind := "zip"
-	for _, f := range zr.File {
-		switch f.Name {
-		case "xl/workbook.xml":
-			kind = "xlsx"
-		case "mimetype":
-			if rc, err := f.Open(); err == nil {
-				b, _ := io.ReadAll(io.LimitReader(rc, 128))
-				rc.Close()
-				if bytes.Contains(b, []byte("opendocument.spreadsheet")) {
-					kind = "ods"
-				}
-			}
-		}
-	}
-	switch kind {
-	case "ods":
-		return &FormatError{FormatZip, "an OpenDocument spreadsheet (.ods)", "open it in LibreOffice and save it as .xlsx or as \"Text CSV\" with the UTF-8 character set, then import that file"}
-	case "zip":
-		return &FormatError{FormatZip, "a zip archive", "unpack it and import the CSV or .xlsx file inside"}
-	}
-	// The SHA-256 of the workbook file, read once.
-	if _, err := io.Copy(in.hash, io.NewSectionReader(in.file, 0, in.size)); err != nil {
-		return fmt.Errorf("read %s: %w", in.path, err)
-	}
-	in.sum = hex.EncodeToString(in.hash.Sum(nil))
-	matcher := newHeaderMatcher(opts.Mapping)
-	ws, err := workbook.Open(ctx, in.path, workbook.Options{Sheet: opts.Sheet, IsHeader: matcher.isHeader})
-	if err != nil {
-		return err
-	}
-	in.closers = append(in.closers, ws)
-	opts.Encoding, opts.Comma = "utf-8", ','
-	opts.format = fmt.Sprintf("xlsx workbook, sheet %q", ws.Name())
-	r, err := newReaderCtx(ctx, ws, opts)
-	if err != nil {
-		return err
-	}
-	r.dialect.EncodingHow = "a workbook's text is Unicode"
-	r.dialect.CommaHow, r.dialect.LineBreaks = "cells", "rows"
-	in.Reader = r
-	return nil
 }
 
 // Next returns the next row, or io.EOF after the last. For a regular file,

@@ -137,63 +137,6 @@ func (r *Record) Reason() string {
 	return strings.Join(parts, "; ")
 }
 
-// HeaderError means the header cannot be used: nothing may be sent.
-type HeaderError struct {
-	Missing    []string            // required fields without a column
-	Duplicates map[string][]string // field -> the columns that all map to it
-	Header     []string            // the header as read
-	Closest    map[string]string   // missing field -> the file's column most like it
-	DataLike   bool                // the first line holds values, not column names: never echoed
-	Err        error               // a header that could not be read at all
-}
-
-func (e *HeaderError) Error() string {
-	var parts []string
-	if e.Err != nil {
-		parts = append(parts, e.Err.Error())
-	}
-	if e.DataLike {
-		return "unusable header: the first line looks like a user's data, not column names (it holds an e-mail address, a long number or a date); " +
-			"add a header line naming the columns, such as " + strings.Join(DefaultRequired, string(',')) +
-			"; if the file has one, its lines may end in breaks a CSV does not use (save it again as CSV) (the line is not shown: it may hold personal data)"
-	}
-	if len(e.Missing) > 0 {
-		parts = append(parts, "missing required column(s): "+strings.Join(e.Missing, ", "))
-	}
-	for _, f := range sortedKeys(e.Duplicates) {
-		parts = append(parts, fmt.Sprintf("columns %s all map to %s", quoteAll(e.Duplicates[f]), f))
-	}
-	msg := "unusable header: " + strings.Join(parts, "; ")
-	if len(e.Header) > 0 {
-		msg += "; the file has: " + quoteAll(e.Header)
-	}
-	if len(e.Missing) > 0 {
-		var pairs [][2]string
-		var none []string
-		for _, f := range e.Missing {
-			if c, ok := e.Closest[f]; ok {
-				pairs = append(pairs, [2]string{c, f})
-			} else {
-				none = append(none, f)
-			}
-		}
-		if len(pairs) > 0 {
-			hints := make([]string, len(pairs))
-			for i, p := range pairs {
-				hints[i] = fmt.Sprintf("%q for %s", p[0], p[1])
-			}
-			msg += "; closest: " + strings.Join(hints, ", ") + "; if those are right, pass " + mapSuggestion(pairs)
-		}
-		if len(none) > 0 {
-			msg += fmt.Sprintf("; no column looks like %s: add it, map it with --map 'YOUR COLUMN=%s', or leave it out of --required if P100 does not need it",
-				strings.Join(none, ", "), none[0])
-		}
-	}
-	return msg
-}
-
-func (e *HeaderError) Unwrap() error { return e.Err }
-
 // Reader reads Records from a CSV stream.
 type Reader struct {
 	opts     Options
@@ -289,76 +232,6 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	}
 	r.seen = newSeenSet(opts.TempDir, opts.ExpectedRows)
 	return r, nil
-}
-
-// mapHeader matches the file's columns to API fields and tells gocsv. The
-// API's own names and --map come first; an alias (a Polish or German name,
-// an English variant) takes a field only when no column has its own name.
-func (r *Reader) mapHeader(m *headerMatcher) error {
-	r.fieldOf = make([]string, len(r.header))
-	r.columnOf = make(map[string]string, len(Fields))
-	exactOf := map[string]bool{}
-	dups := map[string][]string{}
-	for _, exactPass := range []bool{true, false} {
-		for i, h := range r.header {
-			f, exact, ok := m.field(h)
-			if !ok || exact != exactPass {
-				continue
-			}
-			if prev, taken := r.columnOf[f]; taken {
-				if !exactPass && exactOf[f] {
-					continue // an alias beside the API's own name: ignored
-				}
-				if len(dups[f]) == 0 {
-					dups[f] = []string{prev}
-				}
-				dups[f] = append(dups[f], h)
-				continue
-			}
-			r.fieldOf[i], r.columnOf[f] = f, h
-			exactOf[f] = exactPass
-		}
-	}
-	renamed := make([]string, len(r.header))
-	var unmapped []string
-	for i, h := range r.header {
-		if f := r.fieldOf[i]; f != "" {
-			renamed[i] = f
-			continue
-		}
-		r.extra = true
-		renamed[i] = "\x00extra\x00" + h // can never match a struct tag
-		unmapped = append(unmapped, h)
-	}
-	for _, h := range unmapped {
-		if personalLike.MatchString(h) {
-			// A "header" holding an e-mail address or a PESEL is a data
-			// line: a file without a header, or one whose line breaks were
-			// not seen, would otherwise be read as one header and no rows.
-			return &HeaderError{DataLike: true}
-		}
-	}
-	var missing []string
-	for _, f := range r.required {
-		if _, ok := r.columnOf[f]; !ok {
-			missing = append(missing, f)
-		}
-	}
-	if len(missing) > 0 || len(dups) > 0 {
-		he := &HeaderError{Missing: missing, Duplicates: dups, Header: r.header}
-		if len(r.columnOf) == 0 && looksLikeData(r.header) {
-			return &HeaderError{Missing: missing, DataLike: true}
-		}
-		he.Closest = map[string]string{}
-		for _, f := range missing {
-			if c, ok := closestColumn(f, unmapped); ok {
-				he.Closest[f] = c
-				unmapped = slices.DeleteFunc(unmapped, func(u string) bool { return u == c })
-			}
-		}
-		return he
-	}
-	return r.um.RenormalizeHeaders(func([]string) []string { return renamed })
 }
 
 // Header returns the header as written in the file.
@@ -524,65 +397,6 @@ func (r *Reader) read() (*Record, *csv.ParseError, error) {
 		return nil, nil, err
 	}
 	return rec, nil, nil
-}
-
-// parseErrorRecord turns a CSV syntax error into an invalid row.
-func (r *Reader) parseErrorRecord(pe *csv.ParseError) *Record {
-	r.lastLine = pe.Line
-	rec := &Record{Line: pe.StartLine}
-	var reason string
-	switch {
-	case errors.Is(pe.Err, csv.ErrFieldCount):
-		reason = fmt.Sprintf("wrong number of fields: expected %d (the header's), found %d; check the delimiter and the quotes in this row",
-			len(r.header), r.fieldCount())
-	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
-		reason = fmt.Sprintf("the quoted field opened on line %d is not closed properly (the error shows at line %d, column %d); check the quotes", pe.StartLine, pe.Line, pe.Column)
-	case errors.Is(pe.Err, csv.ErrQuote):
-		reason = fmt.Sprintf("stray or missing quote at column %d: a quoted field must end with a quote followed by the delimiter", pe.Column)
-	case errors.Is(pe.Err, csv.ErrBareQuote):
-		reason = fmt.Sprintf("a quote inside an unquoted field at column %d: quote the whole field and double the inner quote (\"\")", pe.Column)
-	default:
-		reason = pe.Err.Error()
-	}
-	rec.problems = []Problem{{Line: pe.StartLine, Reason: reason}}
-	return rec
-}
-
-// fieldCount returns how many fields the line last read had, even when it
-// was refused for having the wrong number: encoding/csv keeps the fields'
-// positions but not the fields, and FieldPos panics past the last one.
-func (r *Reader) fieldCount() int {
-	n := 0
-	for ; n < 1<<16; n++ {
-		if !r.hasField(n) {
-			break
-		}
-	}
-	return n
-}
-
-func (r *Reader) hasField(i int) (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	r.csv.FieldPos(i)
-	return true
-}
-
-// unterminatedQuote reports a quoted field that is never closed: encoding/csv
-// read everything after it as one field. The opening row is invalid, and so
-// is each line it swallowed, so no row vanishes from the count.
-func (r *Reader) unterminatedQuote(pe *csv.ParseError) *Record {
-	swallowed := pe.Line - pe.StartLine
-	rec := &Record{Line: pe.StartLine, problems: []Problem{{Line: pe.StartLine, Reason: fmt.Sprintf(
-		"a quoted field opened on this line is never closed: the %d line(s) after it, to the end of the file, could not be read; add the missing quote", swallowed)}}}
-	for line := pe.StartLine + 1; line <= pe.Line; line++ {
-		r.pending = append(r.pending, &Record{Line: line, problems: []Problem{{Line: line,
-			Reason: fmt.Sprintf("not read: inside the quoted field opened on line %d that is never closed", pe.StartLine)}}})
-	}
-	return rec
 }
 
 // Columns returns the row's values in the file's column order, as read
