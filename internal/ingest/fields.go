@@ -36,25 +36,11 @@ var DefaultRequired = []string{
 }
 
 // User holds one user's request fields. Its field set matches
-// p100.CreateUserRequest, so one converts to the other directly.
+// p100.CreateUserRequest, so one converts to the other directly; its csv
+// tags are the API's names, which is what gocsv decodes a row into (after
+// the header is renamed to them). Every field is a string, validated by our
+// own code (gocsv's conversions give poor messages).
 type User struct {
-	ExternalUserID string
-	Email          string
-	FirstName      string
-	LastName       string
-	Address        string
-	City           string
-	Country        string
-	DocumentType   string
-	DocumentNumber string
-	Pesel          string
-	BirthCountry   string
-	BirthDate      string
-}
-
-// row is what gocsv decodes a line into: every field a string, validated by
-// our own code (gocsv's conversions give poor messages).
-type row struct {
 	ExternalUserID string `csv:"externalUserId"`
 	Email          string `csv:"email"`
 	FirstName      string `csv:"firstName"`
@@ -67,12 +53,6 @@ type row struct {
 	Pesel          string `csv:"pesel"`
 	BirthCountry   string `csv:"birthCountry"`
 	BirthDate      string `csv:"birthDate"`
-}
-
-// get returns a field of the row as read, by API name.
-func (r *row) get(name string) string {
-	u := User(*r)
-	return u.Get(name)
 }
 
 // fieldPtr returns the address of a User's field by API name.

@@ -90,7 +90,7 @@ type Record struct {
 	datePending bool          // birthDate is slashed and its column's order is not known yet
 	peselRaw    string        // the PESEL as read, when it waits for birthDate to be settled
 
-	input row               // the values as read, untrimmed
+	input User              // the values as read, untrimmed
 	extra map[string]string // values of columns that map to no field
 	hash  []byte            // User.Hash, once computed
 }
@@ -211,7 +211,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	r.csv.FieldsPerRecord = 0 // the header's count: a ragged row is a ParseError, and reading goes on
 	r.csv.ReuseRecord = true
 
-	um, err := gocsv.NewUnmarshaller(r.csv, row{})
+	um, err := gocsv.NewUnmarshaller(r.csv, User{})
 	if err != nil {
 		var tooLong *RecordTooLongError
 		switch {
@@ -392,7 +392,7 @@ func (r *Reader) read() (*Record, *csv.ParseError, error) {
 	}
 	line, _ := r.csv.FieldPos(0)
 	r.lastLine = line
-	rec := &Record{Line: line, input: v.(row), extra: extra}
+	rec := &Record{Line: line, input: v.(User), extra: extra}
 	if err := r.prepare(rec); err != nil {
 		return nil, nil, err
 	}
@@ -405,7 +405,7 @@ func (r *Reader) Columns(rec *Record) []string {
 	out := make([]string, len(r.header))
 	for i, f := range r.fieldOf {
 		if f != "" {
-			out[i] = rec.input.get(f)
+			out[i] = rec.input.Get(f)
 		} else {
 			out[i] = rec.extra["\x00extra\x00"+r.header[i]]
 		}

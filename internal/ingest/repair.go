@@ -105,7 +105,7 @@ var documentTypeNames = map[string]string{
 // already imported.
 func (r *Reader) prepare(rec *Record) error {
 	u := &rec.User
-	*u = User(rec.input)
+	*u = rec.input
 	for _, f := range Fields {
 		p := u.fieldPtr(f)
 		v := *p

@@ -58,7 +58,7 @@ func (r *Reader) readSource() (*Record, *csv.ParseError, error) {
 		u.Set(f, values[i])
 	}
 	r.lastLine = line
-	rec := &Record{Line: line, input: row(u)}
+	rec := &Record{Line: line, input: u}
 	if err := r.prepare(rec); err != nil {
 		return nil, nil, err
 	}
