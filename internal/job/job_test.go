@@ -37,8 +37,8 @@ func TestRunAndRetryFailed(t *testing.T) {
 
 	opts := job.Options{
 		Input: input, Checkpoint: filepath.Join(dir, "cp.db"),
-		Client:  p100.Config{BaseURL: srv.URL, APIKey: sandbox.DefaultAPIKey},
-		Rate:    0, Burst: 1, Workers: 4, MaxAttempts: 1,
+		Client: p100.Config{BaseURL: srv.URL, APIKey: sandbox.DefaultAPIKey},
+		Rate:   0, Burst: 1, Workers: 4, MaxAttempts: 1,
 		Report:  filepath.Join(dir, "failures.csv"),
 		Summary: filepath.Join(dir, "summary.json"),
 		Metrics: filepath.Join(dir, "metrics.prom"),
