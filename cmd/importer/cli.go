@@ -44,11 +44,12 @@ func (e internalError) Unwrap() error { return e.err }
 // exitCode maps the error run returned to the process's exit code.
 func exitCode(err error) int {
 	var (
-		usage    usageError
-		internal internalError
-		fatal    *importer.FatalAPIError
-		cpErr    *importer.CheckpointError
-		inErr    *importer.InputError
+		usage     usageError
+		internal  internalError
+		fatal     *importer.FatalAPIError
+		offScript *importer.OffScriptError
+		cpErr     *importer.CheckpointError
+		inErr     *importer.InputError
 	)
 	switch {
 	case err == nil:
@@ -59,7 +60,7 @@ func exitCode(err error) int {
 		return ExitRowErrors
 	case errors.As(err, &usage), errors.As(err, &inErr):
 		return ExitUsage
-	case errors.As(err, &fatal), errors.Is(err, importer.ErrUnavailable), errors.Is(err, importer.ErrErrorBudget):
+	case errors.As(err, &fatal), errors.As(err, &offScript), errors.Is(err, importer.ErrUnavailable), errors.Is(err, importer.ErrErrorBudget):
 		return ExitAborted
 	case errors.Is(err, importer.ErrInterrupted):
 		return ExitInterrupted

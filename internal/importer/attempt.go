@@ -71,11 +71,15 @@ func (r *run) retry(call func(ctx context.Context) error) tried {
 	}
 }
 
-// asAPIError classifies an error a call returned: a network error that is
-// not an API answer is transient.
+// asAPIError classifies an error a call returned: a lookup's "not found"
+// is P100's answer, final; an error that is not an API answer is
+// transient.
 func asAPIError(err error) *p100.Error {
 	var apiErr *p100.Error
-	if !errors.As(err, &apiErr) {
+	switch {
+	case errors.Is(err, p100.ErrNotFound):
+		return &p100.Error{Class: p100.Permanent, Code: p100.CodeInvalidUser, Message: "not found", Err: err}
+	case !errors.As(err, &apiErr):
 		apiErr = &p100.Error{Class: p100.Transient, Code: p100.CodeNetwork, Err: err}
 	}
 	return apiErr
@@ -89,7 +93,7 @@ func (r *run) watch(err error) {
 	if errors.As(err, &apiErr) && apiErr.Status == 429 {
 		return
 	}
-	transient := err != nil && p100.ClassOf(err) == p100.Transient
+	transient := err != nil && asAPIError(err).Class == p100.Transient
 	if r.breaker.record(transient) {
 		r.stop(fmt.Errorf("%w: the API kept failing (%d consecutive transient errors, or more than %.0f%% of the last %d attempts)",
 			ErrUnavailable, r.breaker.cfg.Consecutive, r.breaker.cfg.Rate*100, r.breaker.cfg.Window))
@@ -115,7 +119,19 @@ func (r *run) create(w work) (*RowResult, error) {
 	res.Attempts = t.attempts
 	if t.err == nil {
 		res.Outcome, res.UserID, res.Balances = Created, user.UserID, user.BalanceIDs()
+		if res.UserID == "" {
+			// Created, but the answer did not say as whom: look it up;
+			// never send the create again.
+			r.lookUp(res, "created")
+		}
 		return res, nil
+	}
+	if t.err.Class == p100.OffScript {
+		// Not P100's answer: it says nothing of this row. The row goes
+		// back unsent, and the run stops taking rows; requests already
+		// sent finish and are judged on their own answers.
+		r.stop(&OffScriptError{Err: t.err})
+		return nil, nil
 	}
 	res.Code, res.Message = t.err.Code, t.err.Message
 	if res.Message == "" && t.err.Err != nil {
@@ -127,9 +143,14 @@ func (r *run) create(w work) (*RowResult, error) {
 	case p100.Permanent:
 		res.Outcome = Rejected
 	case p100.Fatal:
+		// Every request would fail (401): stop everything at once, the
+		// requests in flight too.
 		res.Outcome = Failed
 		res.Message = "not created: " + t.err.Error()
-		return res, &FatalAPIError{Err: t.err}
+		fatal := &FatalAPIError{Err: t.err}
+		r.stop(fatal)
+		r.cancelDrain(fatal)
+		return res, fatal
 	default:
 		// Transient errors outlasted the retries or the run. The user may
 		// or may not exist now: the next run's attempt settles it (P411).
@@ -144,13 +165,18 @@ func (r *run) create(w work) (*RowResult, error) {
 }
 
 // exists settles a P411: the user is there. Its userId is looked up when
-// configured, under the same rules as a create; a failed lookup leaves it
-// unknown.
+// configured.
 func (r *run) exists(res *RowResult) {
 	res.Outcome, res.Code, res.Message = Exists, p100.CodeUserExists, ""
-	if !r.cfg.LookupExisting {
-		return
+	if r.cfg.LookupExisting {
+		r.lookUp(res, "exists")
 	}
+}
+
+// lookUp asks P100 for the userId of a user known to be there, under the
+// same rules as a create; a failed lookup leaves it unknown (and the row's
+// outcome as it is).
+func (r *run) lookUp(res *RowResult, why string) {
 	var user *p100.User
 	t := r.retry(func(ctx context.Context) error {
 		var err error
@@ -161,11 +187,14 @@ func (r *run) exists(res *RowResult) {
 	case t.attempts == 0:
 		res.Message = "userId unknown: the run stopped before the lookup"
 	case t.err != nil:
-		// Not found, refused for good, or still failing: the user exists,
-		// its userId stays unknown.
+		// Not found, refused for good, or still failing: the user is
+		// there, its userId stays unknown.
 		res.Message = "userId unknown: lookup failed: " + p100.Sanitize(t.err.Error(), 200)
 	default:
 		res.UserID, res.Balances, res.Recovered = user.UserID, user.BalanceIDs(), true
+	}
+	if why == "created" && res.Message != "" {
+		res.Message = "created, but the answer held no userId; " + res.Message
 	}
 }
 

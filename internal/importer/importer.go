@@ -93,6 +93,20 @@ type FatalAPIError struct{ Err error }
 func (e *FatalAPIError) Error() string { return "aborted by the API: " + e.Err.Error() }
 func (e *FatalAPIError) Unwrap() error { return e.Err }
 
+// OffScriptError means the API answered as P100 does not (a 404 or 405, a
+// redirect, an HTML or empty error body, a 2xx without a user): the tool is
+// not talking to the API it thinks. The run stopped at once, and the rows
+// that got such answers were not recorded: a rerun with the right URL
+// sends them.
+type OffScriptError struct{ Err *p100.Error }
+
+func (e *OffScriptError) Error() string {
+	return "stopped: the API answered like something else (" + e.Err.Error() + "): check --base-url " +
+		"(P100's are " + p100.ProductionURL + " and " + p100.StagingURL + ", without a path), a proxy (HTTPS_PROXY), " +
+		"or a captive portal or VPN page; no row's outcome was taken from these answers: rerun once the URL is right"
+}
+func (e *OffScriptError) Unwrap() error { return e.Err }
+
 // CheckpointError means the ledger could not be written: the run stopped
 // rather than send requests whose outcome it could not record.
 type CheckpointError struct{ Err error }

@@ -115,8 +115,9 @@ func (r *run) finish(err error) (Summary, error) {
 	st := r.cfg.Limiter.Stats()
 	r.sum.Throttled, r.sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
 	r.sum.finish(r.start, r.cfg.Now(), &r.latency)
+	var offScript *OffScriptError
 	if cause := context.Cause(r.attempts); err == nil &&
-		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget)) {
+		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget) || errors.As(cause, &offScript)) {
 		err = cause
 	}
 	return r.sum, err
@@ -295,9 +296,12 @@ func (r *run) enqueue(rows []work) error {
 	return nil
 }
 
-// work is a worker: it sends the queued rows, one request at a time.
+// work is a worker: it sends the queued rows, one request at a time. Once
+// the run stops it goes on draining the queue, so that every row queued but
+// never sent is released, whichever worker saw the end.
 func (r *run) work() error {
 	defer r.producers.Done()
+	var first error
 	for w := range r.queue {
 		if r.stopped() {
 			r.release(w) // never sent
@@ -305,15 +309,15 @@ func (r *run) work() error {
 		}
 		res, err := r.create(w)
 		if res == nil {
-			r.release(w) // the run stopped before its first attempt
+			r.release(w) // not sent, or its answer said nothing of it
 		} else {
 			r.emit(res)
 		}
-		if err != nil {
-			return err
+		if err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // emit hands a settled row to the recorder.

@@ -190,19 +190,27 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // CreateUser creates a user without KYC. A P411 answer is an *Error of
 // class Conflict: the externalUserId is already used.
+//
+// A 201, or another 2xx whose body holds a userId, is a created user. A 201
+// whose body is unreadable or lacks the userId is a created user too: the
+// User comes back with an empty UserID (look it up; never send the create
+// again). Another 2xx without a userId is not an answer of P100's: an
+// *Error of class OffScript.
 func (c *Client) CreateUser(ctx context.Context, r *CreateUserRequest) (*User, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	var u User
-	if err := c.do(ctx, http.MethodPost, c.createURL, body, http.StatusCreated, &u); err != nil {
+	status, err := c.do(ctx, http.MethodPost, c.createURL, body, &u)
+	switch {
+	case err != nil:
 		return nil, err
+	case u.UserID != "", status == http.StatusCreated:
+		return &u, nil
 	}
-	if u.UserID == "" {
-		return nil, &Error{Class: Transient, Status: http.StatusCreated, Code: CodeBadResponse, Message: "201 without a userId"}
-	}
-	return &u, nil
+	return nil, &Error{Class: OffScript, Status: status, Code: fmt.Sprintf("HTTP_%d", status),
+		Message: fmt.Sprintf("HTTP %d without a userId: P100 answers a create with 201", status)}
 }
 
 // GetUser looks a user up by externalUserId. An unknown user gives an error
@@ -210,13 +218,16 @@ func (c *Client) CreateUser(ctx context.Context, r *CreateUserRequest) (*User, e
 func (c *Client) GetUser(ctx context.Context, externalUserID string) (*User, error) {
 	target := c.base.String() + userPath + url.PathEscape(externalUserID)
 	var u User
-	err := c.do(ctx, http.MethodGet, target, nil, http.StatusOK, &u)
+	_, err := c.do(ctx, http.MethodGet, target, nil, &u)
 	var apiErr *Error
 	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusNotFound || apiErr.Code == CodeInvalidUser) {
 		return nil, fmt.Errorf("look up user: %w (%v)", ErrNotFound, err)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if u.UserID == "" {
+		return nil, &Error{Class: OffScript, Code: CodeBadResponse, Message: "a lookup answered without a userId"}
 	}
 	return &u, nil
 }
@@ -228,7 +239,10 @@ type apiErrorBody struct {
 	ErrorMessage string `json:"errorMessage"`
 }
 
-func (c *Client) do(ctx context.Context, method, target string, body []byte, want int, out any) error {
+// do sends one request. A 2xx answer is decoded into out (a body that does
+// not decode leaves out as it was: the caller judges what it got) and its
+// status returned; anything else is an *Error.
+func (c *Client) do(ctx context.Context, method, target string, body []byte, out any) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
@@ -237,7 +251,7 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, wan
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return 0, fmt.Errorf("build request: %w", err)
 	}
 	// Set the map entry directly: Header.Set would canonicalise the name to
 	// X-Api-Key, and P100 documents the lowercase spelling.
@@ -252,7 +266,7 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, wan
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return transportError(ctx, err)
+		return 0, transportError(ctx, err)
 	}
 	defer resp.Body.Close()
 
@@ -262,21 +276,24 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, wan
 	}
 	defer c.buffers.Put(buf)
 	buf.Reset()
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1)); err != nil {
-		return transportError(ctx, err)
-	}
+	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
 	data := buf.Bytes() // decoded below; json copies what it keeps
-	if int64(len(data)) > c.maxBody {
-		return &Error{Class: Transient, Status: resp.StatusCode, Code: CodeBadResponse,
+	success := resp.StatusCode >= 200 && resp.StatusCode < 300
+	switch {
+	case success:
+		// The request was processed: whatever the body, the caller must
+		// not take it for a failure (a created user would be sent again).
+		if readErr == nil && int64(len(data)) <= c.maxBody {
+			_ = json.Unmarshal(data, out)
+		}
+		return resp.StatusCode, nil
+	case readErr != nil:
+		return resp.StatusCode, transportError(ctx, readErr)
+	case int64(len(data)) > c.maxBody:
+		return resp.StatusCode, &Error{Class: Transient, Status: resp.StatusCode, Code: CodeBadResponse,
 			Message: fmt.Sprintf("response larger than %d bytes", c.maxBody)}
 	}
-	if resp.StatusCode == want {
-		if err := json.Unmarshal(data, out); err != nil {
-			return &Error{Class: Transient, Status: resp.StatusCode, Code: CodeBadResponse, Message: "unreadable JSON", Err: err}
-		}
-		return nil
-	}
-	return responseError(resp, data)
+	return resp.StatusCode, responseError(resp, data)
 }
 
 func responseError(resp *http.Response, data []byte) *Error {
@@ -287,6 +304,7 @@ func responseError(resp *http.Response, data []byte) *Error {
 		e.Name = Sanitize(body.ErrorName, 60)
 		e.Message = Sanitize(body.ErrorMessage, maxMessage)
 	}
+	p100Body := strings.HasPrefix(e.Code, "P") || resp.StatusCode == http.StatusUnauthorized
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		e.Code = CodeRedirect
@@ -299,7 +317,11 @@ func responseError(resp *http.Response, data []byte) *Error {
 			e.Message = Sanitize(string(data), 120)
 		}
 	}
-	e.Class = classify(resp.StatusCode, e.Code)
+	code := e.Code
+	if !p100Body {
+		code = "" // not P100's error body: an HTML page, an empty body, another service's JSON
+	}
+	e.Class = classify(resp.StatusCode, code)
 	e.RetryAfter = Sanitize(resp.Header.Get("Retry-After"), 64)
 	return e
 }
@@ -312,7 +334,7 @@ func transportError(ctx context.Context, err error) *Error {
 		e.Err = urlErr.Err // the URL carries no secret, but says nothing new either
 	}
 	if errors.Is(err, ErrRedirect) {
-		e.Class, e.Code = Permanent, CodeRedirect
+		e.Class, e.Code = OffScript, CodeRedirect
 		return e
 	}
 	// A certificate that does not verify fails for every request: retrying

@@ -254,8 +254,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 					t.Errorf("the API received %d requests, want 1", api.count())
 				}
 				e := asError(t, err)
-				if e.Code != p100.CodeRedirect || e.Class != p100.Permanent || !errors.Is(err, p100.ErrRedirect) {
-					t.Errorf("error %v: code %q class %v, want %s, permanent, matching ErrRedirect", err, e.Code, e.Class, p100.CodeRedirect)
+				if e.Code != p100.CodeRedirect || e.Class != p100.OffScript || !errors.Is(err, p100.ErrRedirect) {
+					t.Errorf("error %v: code %q class %v, want %s, off-script, matching ErrRedirect", err, e.Code, e.Class, p100.CodeRedirect)
 				}
 				if msg := err.Error(); !strings.Contains(msg, "redirect") || !strings.Contains(msg, strings.TrimPrefix(target.URL, "http://")+"/stolen") {
 					t.Errorf("error %q does not name the redirect's target %s", msg, target.URL)
@@ -273,14 +273,16 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		})
 		_, err := MustNew(t, api.URL).CreateUser(context.Background(), testUser)
 		e := asError(t, err)
-		if e.Code != p100.CodeRedirect || e.Class != p100.Permanent || !strings.Contains(e.Message, "/elsewhere") || target.count() != 0 {
+		if e.Code != p100.CodeRedirect || e.Class != p100.OffScript || !strings.Contains(e.Message, "/elsewhere") || target.count() != 0 {
 			t.Errorf("error %v: code %q class %v; target hit %d times", err, e.Code, e.Class, target.count())
 		}
 	})
 }
 
-// TestResponseBodyCap: a body over the cap (1 MiB by default) is an error,
-// read no further than the cap; a body of exactly the cap is read.
+// TestResponseBodyCap: a body over the cap (1 MiB by default) is read no
+// further than the cap: an error answer over it is an error; a 201 over it
+// is still a created user, its userId unknown (it must never be sent
+// again); a body of exactly the cap is read.
 func TestResponseBodyCap(t *testing.T) {
 	body := func(n int) string { // valid JSON of exactly n bytes
 		head, tail := `{"userId":"u-1","pad":"`, `"}`
@@ -293,11 +295,11 @@ func TestResponseBodyCap(t *testing.T) {
 		size    int
 		wantErr bool
 	}{
-		{"2 MiB created", 0, 201, 2 << 20, true},
+		{"2 MiB created", 0, 201, 2 << 20, false},
 		{"2 MiB error", 0, 400, 2 << 20, true},
-		{"1 MiB + 1 created", 0, 201, 1<<20 + 1, true},
+		{"1 MiB + 1 created", 0, 201, 1<<20 + 1, false},
 		{"exactly 1 MiB created", 0, 201, 1 << 20, false},
-		{"custom cap", 100, 201, 101, true},
+		{"custom cap", 100, 201, 101, false},
 		{"under a custom cap", 100, 201, 100, false},
 	}
 	for _, tt := range tests {
@@ -316,8 +318,16 @@ func TestResponseBodyCap(t *testing.T) {
 			defer c.CloseIdleConnections()
 			u, err := c.CreateUser(context.Background(), testUser)
 			if !tt.wantErr {
-				if err != nil || u.UserID != "u-1" {
-					t.Fatalf("CreateUser = %+v, %v; want the user", u, err)
+				limit := tt.cap
+				if limit == 0 {
+					limit = 1 << 20
+				}
+				wantID := "u-1"
+				if int64(tt.size) > limit {
+					wantID = "" // created; the body was not read: look the user up
+				}
+				if err != nil || u.UserID != wantID {
+					t.Fatalf("CreateUser = %+v, %v; want the user with userId %q", u, err, wantID)
 				}
 				return
 			}
@@ -344,24 +354,33 @@ func TestErrorClassification(t *testing.T) {
 		status     int
 		header     map[string]string
 		body       string
-		wantOK     bool
+		wantOK     bool // a created user (its userId checked when the body has one)
 		class      p100.Class
 		code       string
 		retryAfter string
 	}{
 		{"201 created", 201, nil, createdBody, true, 0, "", ""},
-		{"201 without userId", 201, nil, `{"balances":[]}`, false, p100.Transient, p100.CodeBadResponse, ""},
-		{"201 unreadable", 201, nil, `<html>`, false, p100.Transient, p100.CodeBadResponse, ""},
+		// A 2xx is a created user, whatever its body: never sent again.
+		{"201 without userId", 201, nil, `{"balances":[]}`, true, 0, "", ""},
+		{"201 unreadable", 201, nil, `<html>`, true, 0, "", ""},
+		{"201 empty", 201, nil, ``, true, 0, "", ""},
+		{"200 with a userId", 200, nil, createdBody, true, 0, "", ""},
+		// Answers P100 does not give: not a row's outcome.
+		{"200 captive portal", 200, nil, `<html><title>Log in to the hotel wifi</title></html>`, false, p100.OffScript, "HTTP_200", ""},
+		{"204 no content", 204, nil, ``, false, p100.OffScript, "HTTP_204", ""},
+		{"405 method not allowed", 405, nil, `{"message":"Method Not Allowed"}`, false, p100.OffScript, "HTTP_405", ""},
+		{"400 empty body", 400, nil, ``, false, p100.OffScript, "HTTP_400", ""},
+		{"400 another service's JSON", 400, nil, `{"error":"bad request"}`, false, p100.OffScript, "HTTP_400", ""},
 		{"400 P403 validation", 400, nil, `{"errorCode":"P403","errorMessage":"email must be an email, city should not be empty"}`, false, p100.Permanent, "P403", ""},
 		{"400 P411 user exists", 400, nil, `{"errorCode":"P411","errorName":"user-exists","errorMessage":"exists"}`, false, p100.Conflict, "P411", ""},
 		{"400 P500 unknown exception", 400, nil, `{"errorCode":"P500","errorName":"unknown-exception","errorMessage":"x"}`, false, p100.Transient, "P500", ""},
 		{"400 P501 unavailable", 400, nil, `{"errorCode":"P501","errorName":"service-unavailable","errorMessage":"x"}`, false, p100.Transient, "P501", ""},
 		{"400 unknown code", 400, nil, `{"errorCode":"P999","errorName":"new-thing","errorMessage":"x"}`, false, p100.Permanent, "P999", ""},
-		{"400 without JSON", 400, nil, `Bad Request`, false, p100.Permanent, "HTTP_400", ""},
+		{"400 without JSON", 400, nil, `Bad Request`, false, p100.OffScript, "HTTP_400", ""},
 		{"401 wrong key", 401, nil, `{"errorCode":"401","errorName":"access-denied","errorMessage":"Access Denied. xo2"}`, false, p100.Fatal, "401", ""},
 		{"401 without errorCode", 401, nil, `{"message":"Access Denied. xo1"}`, false, p100.Fatal, "HTTP_401", ""},
-		{"403", 403, nil, `{}`, false, p100.Permanent, "HTTP_403", ""},
-		{"404", 404, nil, `not found`, false, p100.Permanent, "HTTP_404", ""},
+		{"403", 403, nil, `{}`, false, p100.OffScript, "HTTP_403", ""},
+		{"404", 404, nil, `not found`, false, p100.OffScript, "HTTP_404", ""},
 		{"408 request timeout", 408, nil, ``, false, p100.Transient, "HTTP_408", ""},
 		{"429 with Retry-After", 429, map[string]string{"Retry-After": "7"}, `{"errorCode":"429","errorMessage":"Too many requests"}`, false, p100.Transient, p100.CodeRateLimited, "7"},
 		{"429 bare", 429, nil, ``, false, p100.Transient, p100.CodeRateLimited, ""},
@@ -380,8 +399,14 @@ func TestErrorClassification(t *testing.T) {
 			})
 			u, err := MustNew(t, srv.URL).CreateUser(context.Background(), testUser)
 			if tt.wantOK {
-				if err != nil || u.UserID == "" || u.BalanceIDs()["eth"] != "b-eth" {
-					t.Fatalf("CreateUser = %+v, %v; want the user with its eth balance", u, err)
+				if err != nil || u == nil {
+					t.Fatalf("CreateUser = %+v, %v; want a created user", u, err)
+				}
+				if tt.body == createdBody && (u.UserID == "" || u.BalanceIDs()["eth"] != "b-eth") {
+					t.Fatalf("CreateUser = %+v; want the user with its eth balance", u)
+				}
+				if tt.body != createdBody && u.UserID != "" {
+					t.Fatalf("CreateUser = %+v; want no userId", u)
 				}
 				return
 			}

@@ -21,6 +21,12 @@ const (
 	Fatal
 	// Conflict is P411: the externalUserId is already used; the user exists.
 	Conflict
+	// OffScript is an answer P100 does not give: a 404, 405 or other
+	// unexpected 4xx, a redirect, an HTML or empty error body, an
+	// unexpected 2xx. The tool is not talking to the API it thinks (a wrong
+	// base URL, a proxy, a captive portal): no row's outcome can be taken
+	// from it, and every further request would get the same.
+	OffScript
 )
 
 func (c Class) String() string {
@@ -33,6 +39,8 @@ func (c Class) String() string {
 		return "fatal"
 	case Conflict:
 		return "conflict"
+	case OffScript:
+		return "off-script"
 	}
 	return fmt.Sprintf("Class(%d)", int(c))
 }
@@ -111,23 +119,25 @@ func ClassOf(err error) Class {
 	return Transient
 }
 
-// classify maps an HTTP status and P100 errorCode to a Class, per docs/p100-api.md.
+// classify maps an HTTP status and the errorCode of a P100 error body ("" when
+// the body is not one) to a Class, per docs/p100-api.md: only P100's own,
+// documented answers decide a row; anything else is OffScript.
 func classify(status int, code string) Class {
 	switch {
 	case status == 401:
 		return Fatal
 	case status == 429 || status == 408 || status >= 500:
-		return Transient
-	case status == 400:
+		return Transient // a gateway's HTML 502 too: worth a retry
+	case status == 400 && strings.HasPrefix(code, "P"):
 		switch code {
 		case CodeUserExists:
 			return Conflict
 		case CodeUnknown, CodeUnavailable:
 			return Transient
 		}
-		return Permanent
+		return Permanent // P403, and P100's other codes
 	}
-	return Permanent
+	return OffScript
 }
 
 // Sanitize makes text from the API or a CSV safe to print: control
