@@ -48,6 +48,7 @@ func exitCode(err error) int {
 		internal  internalError
 		fatal     *importer.FatalAPIError
 		offScript *importer.OffScriptError
+		pause     *importer.PauseError
 		cpErr     *importer.CheckpointError
 		inErr     *importer.InputError
 	)
@@ -60,7 +61,7 @@ func exitCode(err error) int {
 		return ExitRowErrors
 	case errors.As(err, &usage), errors.As(err, &inErr):
 		return ExitUsage
-	case errors.As(err, &fatal), errors.As(err, &offScript), errors.Is(err, importer.ErrUnavailable), errors.Is(err, importer.ErrErrorBudget):
+	case errors.As(err, &fatal), errors.As(err, &offScript), errors.As(err, &pause), errors.Is(err, importer.ErrUnavailable), errors.Is(err, importer.ErrErrorBudget):
 		return ExitAborted
 	case errors.Is(err, importer.ErrInterrupted):
 		return ExitInterrupted

@@ -23,7 +23,8 @@ type progress struct {
 	total int64
 	log   bool
 
-	done atomic.Int64 // rows with a committed outcome
+	done        atomic.Int64 // rows with a committed outcome
+	pausedUntil atomic.Int64 // Unix ms: the end of the API's last pause
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -82,14 +83,35 @@ func (p *progress) start() {
 			case <-t.C:
 				n := p.done.Load()
 				rate := float64(n) / time.Since(began).Seconds()
+				pause := ""
+				if until := time.UnixMilli(p.pausedUntil.Load()); time.Now().Before(until) {
+					pause = fmt.Sprintf(", paused by the API until %s", until.Format(time.TimeOnly))
+				}
 				if p.total >= 0 {
-					fmt.Fprintf(p.w, "progress: %d of %d rows (%.1f rows/s)\n", n, p.total, rate)
+					fmt.Fprintf(p.w, "progress: %d of %d rows (%.1f rows/s%s)\n", n, p.total, rate, pause)
 				} else {
-					fmt.Fprintf(p.w, "progress: %d rows (%.1f rows/s)\n", n, rate)
+					fmt.Fprintf(p.w, "progress: %d rows (%.1f rows/s%s)\n", n, rate, pause)
 				}
 			}
 		}
 	}()
+}
+
+// paused notes that the API asked to pause until until: the status line
+// and the bar say so.
+func (p *progress) paused(until time.Time) {
+	if p == nil {
+		return
+	}
+	p.pausedUntil.Store(until.UnixMilli())
+	if p.bar != nil {
+		p.bar.Describe("paused by the API until " + until.Format(time.TimeOnly))
+		time.AfterFunc(time.Until(until), func() {
+			if p.pausedUntil.Load() == until.UnixMilli() {
+				p.bar.Describe("importing")
+			}
+		})
+	}
 }
 
 // add counts one finished row.

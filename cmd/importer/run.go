@@ -30,6 +30,7 @@ type runOptions struct {
 	MaxAttempts  int
 	Timeout      time.Duration
 	DrainTimeout time.Duration
+	MaxPause     time.Duration
 	Lookup       bool
 	Report       string
 	Summary      string
@@ -56,6 +57,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.IntVar(&o.Workers, "workers", 0, "concurrent requests; 0 (auto) means --rate x 1s, between 8 and 64: enough for latencies up to 1s, or up to 64/rate s above 64/s (to sustain --rate R at latency L seconds you need R*L); 8 when --rate is 0")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", job.DefaultMaxAttempts, "attempts per row for transient errors (P500, P501, 429, 5xx, timeouts)")
 	fs.DurationVar(&o.Timeout, "timeout", job.DefaultTimeout, "timeout of one request")
+	fs.DurationVar(&o.MaxPause, "max-pause", job.DefaultMaxPause, "the longest pause the API may ask for (Retry-After) that the run waits out; a longer one stops it (exit 3) saying when to rerun")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", job.DefaultDrainTimeout, "after a stop signal, how long requests already sent may take to finish")
 	fs.BoolVar(&o.Lookup, "lookup-existing", true, "after P411 (user exists), look the user up to record its userId")
 	fs.StringVar(&o.Report, "report", "", "write the rows that did not succeed to this CSV `file` (re-feedable as --input)")
@@ -143,7 +145,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		Input: o.Path, Read: read, RetryFailed: o.RetryFailed, Checkpoint: o.Checkpoint,
 		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
 		Rate:   o.Rate, Burst: o.Burst, Workers: o.Workers,
-		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, LookupExisting: o.Lookup,
+		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,
 		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
 		Log: log, Now: o.now,
@@ -151,8 +153,9 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 			prog = newProgress(stderr, o.Progress, total, o.Quiet)
 			prog.start()
 		},
-		OnRow: func(*importer.RowResult) { prog.add() },
-		Exit:  func(err error) (int, string) { return exitCode(err), exitReason(err) },
+		OnRow:   func(*importer.RowResult) { prog.add() },
+		OnPause: func(until time.Time) { prog.paused(until) },
+		Exit:    func(err error) (int, string) { return exitCode(err), exitReason(err) },
 	})
 	if prog != nil {
 		prog.finish()
@@ -199,6 +202,8 @@ func (o *runOptions) check() error {
 		return usagef("--max-attempts must be at least 1")
 	case o.Timeout <= 0:
 		return usagef("--timeout must be positive")
+	case o.MaxPause <= 0:
+		return usagef("--max-pause must be positive")
 	case o.Checkpoint == "":
 		return usagef("--checkpoint must name a file")
 	}

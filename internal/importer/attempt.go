@@ -53,6 +53,9 @@ func (r *run) retry(call func(ctx context.Context) error) tried {
 			return tried{attempts: attempt, err: apiErr}
 		}
 		retryAfter, hasRetryAfter := ratelimit.ParseRetryAfter(apiErr.RetryAfter, r.cfg.Now())
+		if hasRetryAfter && !r.pause(apiErr.Status, retryAfter) {
+			return tried{attempts: attempt, err: apiErr} // too long a pause: the run stopped
+		}
 		if apiErr.Status == 429 {
 			r.cfg.Limiter.Throttled(retryAfter)
 		} else {
@@ -67,6 +70,28 @@ func (r *run) retry(call func(ctx context.Context) error) tried {
 		}
 		if !sleep(r.attempts, delay) {
 			return tried{attempts: attempt, err: apiErr}
+		}
+	}
+}
+
+// pause handles a pause the API asks for: one longer than MaxPause stops
+// the run (false); any other is told to OnPause once, when it ends later
+// than the pause before.
+func (r *run) pause(status int, d time.Duration) bool {
+	now := r.cfg.Now()
+	until := now.Add(d)
+	if d > r.cfg.MaxPause {
+		r.stop(&PauseError{Status: status, RetryAfter: d, Until: until, Max: r.cfg.MaxPause})
+		return false
+	}
+	for {
+		prev := r.pausedUntil.Load()
+		if until.UnixMilli() <= prev+1000 {
+			return true // within a second of the pause already told
+		}
+		if r.pausedUntil.CompareAndSwap(prev, until.UnixMilli()) {
+			r.cfg.OnPause(until, status)
+			return true
 		}
 	}
 }

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -57,6 +58,13 @@ type Config struct {
 	DrainTimeout time.Duration
 	// LookupExisting looks up the userId of users that answer P411.
 	LookupExisting bool
+	// MaxPause is the longest pause (a Retry-After) the run waits out; a
+	// longer one stops the run with a *PauseError. 0 means 5 minutes.
+	MaxPause time.Duration
+	// OnPause, if set, is told when the API asks the run to pause (429 or
+	// 503 with Retry-After), with when the pause ends; called at the start
+	// of each pause that ends later than the one before, from any goroutine.
+	OnPause func(until time.Time, status int)
 	// Breaker sets when a run stops because the API keeps failing.
 	Breaker BreakerConfig
 	// MaxErrors stops the run once this many rows are invalid or rejected
@@ -107,6 +115,20 @@ func (e *OffScriptError) Error() string {
 }
 func (e *OffScriptError) Unwrap() error { return e.Err }
 
+// PauseError means the API asked for a pause longer than MaxPause: the run
+// stopped rather than wait silently; rerun after Until.
+type PauseError struct {
+	Status     int
+	RetryAfter time.Duration
+	Until      time.Time
+	Max        time.Duration
+}
+
+func (e *PauseError) Error() string {
+	return fmt.Sprintf("stopped: the API asked to pause for %s (HTTP %d with Retry-After), until %s, longer than --max-pause %s: rerun after that time",
+		e.RetryAfter.Round(time.Second), e.Status, e.Until.UTC().Format("2006-01-02 15:04:05 UTC"), e.Max)
+}
+
 // CheckpointError means the ledger could not be written: the run stopped
 // rather than send requests whose outcome it could not record.
 type CheckpointError struct{ Err error }
@@ -137,6 +159,12 @@ func New(cfg Config) *Importer {
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 30 * time.Second
+	}
+	if cfg.MaxPause <= 0 {
+		cfg.MaxPause = 5 * time.Minute
+	}
+	if cfg.OnPause == nil {
+		cfg.OnPause = func(time.Time, int) {}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -118,3 +118,77 @@ func TestOffScriptAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestPausesAreToldAndBounded: a pause the API asks for is told at once
+// with its end; one longer than MaxPause stops the run (a PauseError) at
+// once instead of waiting silently, a 429's and a 503's alike.
+func TestPausesAreToldAndBounded(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		stop       bool
+	}{
+		{"429 for an hour", 429, "3600", true},
+		{"503 for a day", 503, "86400", true},
+		{"429 for a second", 429, "1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) <= 2 { // the first two requests are asked to wait
+					w.Header().Set("Retry-After", tt.retryAfter)
+					w.WriteHeader(tt.status)
+					return
+				}
+				w.WriteHeader(201)
+				io.WriteString(w, `{"userId":"u","balances":[]}`)
+			}))
+			t.Cleanup(srv.Close)
+			e := newEnv(t, sandbox.Config{}, nil)
+			client, _ := p100.New(p100.Config{BaseURL: srv.URL, APIKey: e.key, Timeout: 5 * time.Second})
+			store, err := checkpoint.Open(context.Background(), e.db, checkpoint.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			src, _ := ingest.NewReader(strings.NewReader(header+validRows(0, 10)), ingest.Options{})
+			var told atomic.Int64
+			var until atomic.Int64
+			imp := importer.New(importer.Config{Client: client, Ledger: store, Limiter: ratelimit.New(ratelimit.Config{}),
+				Workers: 2, MaxAttempts: 5, BackoffBase: time.Millisecond, MaxPause: time.Minute,
+				OnPause: func(u time.Time, status int) {
+					told.Add(1)
+					until.Store(u.Unix())
+				}})
+			start := time.Now()
+			sum, err := imp.Run(context.Background(), src)
+			took := time.Since(start)
+			var pause *importer.PauseError
+			if tt.stop {
+				if !errors.As(err, &pause) || pause.Status != tt.status || !strings.Contains(err.Error(), "--max-pause") {
+					t.Fatalf("err = %v, want a PauseError", err)
+				}
+				if took > 5*time.Second {
+					t.Errorf("the run took %s to stop", took)
+				}
+				if told.Load() != 0 {
+					t.Errorf("a pause over the limit was told as a wait")
+				}
+				return
+			}
+			if err != nil || sum.Created != 10 {
+				t.Fatalf("err = %v, summary %+v", err, sum)
+			}
+			if n := told.Load(); n != 1 {
+				t.Errorf("the pause was told %d times, want once", n)
+			}
+			if d := time.Until(time.Unix(until.Load(), 0)); d > time.Second || d < -5*time.Second {
+				t.Errorf("the pause ends %s from now, want about now (it lasted a second)", d)
+			}
+		})
+	}
+}

@@ -45,12 +45,13 @@ type run struct {
 	writes       chan ledgerWrite    // dispatch -> record: marks and changed flags
 	recorderDone chan struct{}       // closed when the recorder returns
 
-	sum       Summary
-	latency   latencyHistogram
-	nRequests atomic.Int64
-	nRetries  atomic.Int64
-	unsentMu  sync.Mutex
-	unsent    []checkpoint.Release // rows marked in flight whose request never left
+	sum         Summary
+	latency     latencyHistogram
+	nRequests   atomic.Int64
+	nRetries    atomic.Int64
+	pausedUntil atomic.Int64 // Unix ms: the end of the last pause told to OnPause
+	unsentMu    sync.Mutex
+	unsent      []checkpoint.Release // rows marked in flight whose request never left
 }
 
 // work is a row on its way to a worker.
@@ -115,9 +116,13 @@ func (r *run) finish(err error) (Summary, error) {
 	st := r.cfg.Limiter.Stats()
 	r.sum.Throttled, r.sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
 	r.sum.finish(r.start, r.cfg.Now(), &r.latency)
-	var offScript *OffScriptError
+	var (
+		offScript *OffScriptError
+		pause     *PauseError
+	)
 	if cause := context.Cause(r.attempts); err == nil &&
-		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget) || errors.As(cause, &offScript)) {
+		(errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrErrorBudget) ||
+			errors.As(cause, &offScript) || errors.As(cause, &pause)) {
 		err = cause
 	}
 	return r.sum, err

@@ -108,8 +108,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		LookupExisting:   o.LookupExisting,
 		MaxErrors:        o.MaxErrors,
 		MaxErrorsPercent: o.MaxErrorsPercent,
-		Now:              o.Now,
-		OnRow:            rows.tell,
+		MaxPause:         o.MaxPause,
+		OnPause: func(until time.Time, status int) {
+			log.Warn("the API asked to pause: every request waits", "status", status,
+				"until", until.UTC().Format(time.RFC3339), "for", time.Until(until).Round(time.Second).String())
+			if o.OnPause != nil {
+				o.OnPause(until)
+			}
+		},
+		Now:   o.Now,
+		OnRow: rows.tell,
 	})
 	if o.Started != nil {
 		o.Started(in.TotalLines)
@@ -154,6 +162,9 @@ func (o *Options) defaults() {
 	}
 	if o.Checkpoint == "" {
 		o.Checkpoint = DefaultCheckpoint
+	}
+	if o.MaxPause <= 0 {
+		o.MaxPause = DefaultMaxPause
 	}
 	o.Workers = AutoWorkers(o.Workers, o.Rate)
 }

@@ -20,6 +20,7 @@ const (
 	DefaultMaxAttempts  = 5
 	DefaultTimeout      = 30 * time.Second
 	DefaultDrainTimeout = 30 * time.Second
+	DefaultMaxPause     = 5 * time.Minute
 )
 
 // Options are the settings of one run.
@@ -38,6 +39,7 @@ type Options struct {
 
 	MaxAttempts      int
 	DrainTimeout     time.Duration
+	MaxPause         time.Duration // the longest Retry-After waited out; 0: DefaultMaxPause
 	LookupExisting   bool
 	MaxErrors        int     // 0: no limit
 	MaxErrorsPercent float64 // 0: no limit
@@ -54,6 +56,9 @@ type Options struct {
 	// OnRow, if set, is called for every row after its outcome is
 	// committed, on one goroutine.
 	OnRow func(*importer.RowResult)
+	// OnPause, if set, is told when the API asks for a pause and until
+	// when (the pause is also logged), from any goroutine.
+	OnPause func(until time.Time)
 	// Exit maps the run's result to the exit code and reason the summary
 	// and the checkpoint record; nil records 0 and "".
 	Exit func(error) (code int, reason string)
