@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
 	"github.com/p100/p100-importer/internal/job"
@@ -37,6 +39,7 @@ type runOptions struct {
 	Metrics      string
 	MaxErrors    string
 	RetryFailed  bool
+	Retry        string
 	Progress     string
 	LogFormat    string
 	LogLevel     string
@@ -64,7 +67,8 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.Summary, "summary", "", "write the run's summary as JSON to this `file`")
 	fs.StringVar(&o.Metrics, "metrics-file", "", "write the run's figures in Prometheus text format to this `file` (node_exporter textfile collector)")
 	fs.StringVar(&o.MaxErrors, "max-errors", "", "stop once N rows (or N% of the rows, judged after 100) are invalid or rejected, e.g. 50 or 5%; exit code 3")
-	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed, without --input (rows left in flight need the original --input)")
+	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed, without --input: --retry failed (rows left in flight need the original --input)")
+	fs.StringVar(&o.Retry, "retry", "", "comma-separated `states` to send again: failed, rejected. Without --input the checkpoint's rows in those states; with --input the file's, rejected ones even if unchanged (after a run against a wrong URL)")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress display: auto (a bar on a terminal, a log line every 10s otherwise), bar, log or none")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -142,7 +146,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	}
 	var prog *progress
 	res, err := job.Run(ctx, job.Options{
-		Input: o.Path, Read: read, RetryFailed: o.RetryFailed, Checkpoint: o.Checkpoint,
+		Input: o.Path, Read: read, Retry: o.retryStates(), Checkpoint: o.Checkpoint,
 		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
 		Rate:   o.Rate, Burst: o.Burst, Workers: o.Workers,
 		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,
@@ -212,13 +216,35 @@ func (o *runOptions) check() error {
 	default:
 		return usagef("--progress %q: want auto, bar, log or none", o.Progress)
 	}
+	for _, st := range splitList(o.Retry) {
+		if st != string(checkpoint.Failed) && st != string(checkpoint.Rejected) {
+			return usagef("--retry %q: want failed, rejected or both (failed,rejected)", st)
+		}
+	}
 	if o.RetryFailed {
 		if o.Path != "" {
-			return usagef("--retry-failed reads the rows from the checkpoint: drop --input")
+			return usagef("--retry-failed reads the rows from the checkpoint: drop --input (or use --retry failed with it)")
 		}
 		return nil
 	}
+	if o.Path == "" && o.Retry != "" {
+		return nil // the rows come from the checkpoint
+	}
 	return o.input.check()
+}
+
+// retryStates is --retry, with --retry-failed as its shorthand.
+func (o *runOptions) retryStates() []checkpoint.State {
+	var states []checkpoint.State
+	if o.RetryFailed {
+		states = append(states, checkpoint.Failed)
+	}
+	for _, st := range splitList(o.Retry) {
+		if s := checkpoint.State(st); !slices.Contains(states, s) {
+			states = append(states, s)
+		}
+	}
+	return states
 }
 
 // readAPIKey reads the key from --api-key-file or P100_API_KEY. The value

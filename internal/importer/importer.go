@@ -58,6 +58,10 @@ type Config struct {
 	DrainTimeout time.Duration
 	// LookupExisting looks up the userId of users that answer P411.
 	LookupExisting bool
+	// ResendRejected sends rows P100 rejected in an earlier run even when
+	// their content is unchanged (--retry rejected): the way out after a
+	// misconfigured run recorded rejections that were not P100's.
+	ResendRejected bool
 	// MaxPause is the longest pause (a Retry-After) the run waits out; a
 	// longer one stops the run with a *PauseError. 0 means 5 minutes.
 	MaxPause time.Duration

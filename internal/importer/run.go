@@ -249,7 +249,7 @@ func (r *run) settle(batch []*ingest.Record, known map[string]checkpoint.Known) 
 			r.emit(&RowResult{Record: rec, Outcome: Invalid, Code: CodeInvalid, Message: rec.Reason()})
 			continue
 		}
-		if seen && k.State == checkpoint.Rejected && string(rec.Hash()) == string(k.ContentHash) {
+		if seen && k.State == checkpoint.Rejected && string(rec.Hash()) == string(k.ContentHash) && !r.cfg.ResendRejected {
 			// P100 refused this very content before: it would again. The
 			// ledger keeps P100's own message; only the report says why
 			// nothing was sent.

@@ -10,10 +10,11 @@ import (
 	"github.com/p100/p100-importer/internal/ingest"
 )
 
-// RetryStates are the rows a retry of failed rows sends again. Rows left in
+// RetryableStates are the states Options.Retry may name. Rows left in
 // flight are not among them: the checkpoint keeps no personal data for
-// them (most succeed), so only a run with the original file can send them.
-var RetryStates = []checkpoint.State{checkpoint.Failed}
+// them (most succeed), so only a run with the original file can send them;
+// nor are invalid rows, which a fixed file sends anyway.
+var RetryableStates = []checkpoint.State{checkpoint.Failed, checkpoint.Rejected}
 
 // EntryValues returns the request fields the checkpoint keeps for a row
 // that did not succeed, in the order of ingest.Fields, its key as the
@@ -28,12 +29,12 @@ func EntryValues(e checkpoint.Entry) []string {
 	return values
 }
 
-// openFailedRows reads the rows the checkpoint holds as failed, with the
-// same validation as a file, in constant memory, and no need for the
-// original file.
-func openFailedRows(ctx context.Context, store *checkpoint.Store, opts ingest.Options) (*ingest.Input, error) {
+// openLedgerRows reads the rows the checkpoint holds in the given states,
+// with the same validation as a file, in constant memory, and no need for
+// the original file.
+func openLedgerRows(ctx context.Context, store *checkpoint.Store, states []checkpoint.State, opts ingest.Options) (*ingest.Input, error) {
 	s := &ledgerRows{entries: make(chan checkpoint.Entry, 64), done: make(chan struct{})}
-	go s.scan(ctx, store)
+	go s.scan(ctx, store, states)
 	// Only the row rules apply: the checkpoint keeps values normalised
 	// (dates in the API's form), so the file's reading options do not.
 	r, err := ingest.NewRowReader(s.next, ingest.Options{Now: opts.Now, Required: opts.Required, DocumentTypes: opts.DocumentTypes})
@@ -55,9 +56,9 @@ type ledgerRows struct {
 
 var errScanStopped = errors.New("stopped")
 
-func (s *ledgerRows) scan(ctx context.Context, store *checkpoint.Store) {
+func (s *ledgerRows) scan(ctx context.Context, store *checkpoint.Store, states []checkpoint.State) {
 	defer close(s.entries)
-	err := store.Scan(ctx, checkpoint.Filter{States: RetryStates}, func(e checkpoint.Entry) error {
+	err := store.Scan(ctx, checkpoint.Filter{States: states}, func(e checkpoint.Entry) error {
 		select {
 		case s.entries <- e:
 			return nil

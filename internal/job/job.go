@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,8 +37,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer client.CloseIdleConnections()
 
+	for _, st := range o.Retry {
+		if !slices.Contains(RetryableStates, st) {
+			return Result{}, &ConfigError{fmt.Errorf("--retry %s: want failed or rejected", st)}
+		}
+	}
+	fromLedger := o.Input == "" && len(o.Retry) > 0
 	var in *ingest.Input
-	if !o.RetryFailed {
+	if !fromLedger {
 		if in, err = ingest.Open(ctx, o.Input, o.Read); err != nil {
 			if ctx.Err() != nil {
 				return Result{}, importer.ErrInterrupted
@@ -66,8 +73,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer store.Close()
 	inputName := o.Input
-	if o.RetryFailed {
-		if in, err = openFailedRows(ctx, store, o.Read); err != nil {
+	if fromLedger {
+		if in, err = openLedgerRows(ctx, store, o.Retry, o.Read); err != nil {
 			return Result{}, &importer.CheckpointError{Err: err}
 		}
 		defer in.Close()
@@ -75,7 +82,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			log.Warn("rows left in flight by a run that stopped or died are not sent by --retry-failed: run again with the original --input to settle them",
 				"rows", c.ByState[checkpoint.InFlight])
 		}
-		inputName = "(checkpoint: --retry-failed)"
+		inputName = "(checkpoint: --retry " + joinStates(o.Retry) + ")"
 	}
 	if cols := in.Unknown(); len(cols) > 0 {
 		log.Warn("columns ignored: they map to no API field", "count", len(cols), "columns", columnList(cols))
@@ -116,8 +123,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 				o.OnPause(until)
 			}
 		},
-		Now:   o.Now,
-		OnRow: rows.tell,
+		Now:            o.Now,
+		OnRow:          rows.tell,
+		ResendRejected: slices.Contains(o.Retry, checkpoint.Rejected),
 	})
 	if o.Started != nil {
 		o.Started(in.TotalLines)
@@ -271,4 +279,12 @@ func repairCounts(m map[ingest.Repair]int) map[string]int {
 		out[string(k)] = v
 	}
 	return out
+}
+
+func joinStates(states []checkpoint.State) string {
+	parts := make([]string, len(states))
+	for i, s := range states {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
 }

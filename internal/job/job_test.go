@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
 	"github.com/p100/p100-importer/internal/job"
@@ -64,7 +67,7 @@ func TestRunAndRetryFailed(t *testing.T) {
 	// The API is back: the failed rows go out again from the checkpoint.
 	sb.SetFaults(sandbox.Faults{})
 	retry := opts
-	retry.Input, retry.RetryFailed, retry.Report = "", true, ""
+	retry.Input, retry.Retry, retry.Report = "", []checkpoint.State{checkpoint.Failed}, ""
 	res, err = job.Run(context.Background(), retry)
 	if err != nil {
 		t.Fatalf("retry: %v", err)
@@ -98,5 +101,50 @@ func TestRunRefusals(t *testing.T) {
 	var cpErr *importer.CheckpointError
 	if _, err := job.Run(context.Background(), broken); !errors.As(err, &cpErr) && !errors.As(err, &cfgErr) {
 		t.Errorf("an unusable checkpoint: %v", err)
+	}
+}
+
+// TestRetryRejected: rows rejected in an earlier run are not sent again
+// while unchanged, unless --retry rejected says so: from the file, or from
+// the checkpoint alone.
+func TestRetryRejected(t *testing.T) {
+	t.Parallel()
+	for _, fromCheckpoint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("from the checkpoint %v", fromCheckpoint), func(t *testing.T) {
+			t.Parallel()
+			refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(400)
+				io.WriteString(w, `{"errorCode":"P403","errorMessage":"refused by a misconfigured test"}`)
+			}))
+			t.Cleanup(refuse.Close)
+			sb := sandbox.New(sandbox.Config{})
+			real := httptest.NewServer(sb)
+			t.Cleanup(real.Close)
+			dir := t.TempDir()
+			input := filepath.Join(dir, "users.csv")
+			var b strings.Builder
+			b.WriteString("externalUserId,email,firstName,lastName,address,city,country,documentType,documentNumber\n")
+			for n := range 5 {
+				fmt.Fprintf(&b, "u-%d,u%d@example.pl,Jan,Kowalski,Długa 1,Gdańsk,PL,PASSPORT,ABC%06d\n", n, n, n)
+			}
+			os.WriteFile(input, []byte(b.String()), 0o600)
+			opts := job.Options{Input: input, Checkpoint: filepath.Join(dir, "cp.db"), Workers: 2, MaxAttempts: 1,
+				Client: p100.Config{BaseURL: refuse.URL, APIKey: sandbox.DefaultAPIKey}}
+			if res, _ := job.Run(context.Background(), opts); res.Summary.Rejected != 5 {
+				t.Fatalf("first run: %+v", res.Summary)
+			}
+			opts.Client.BaseURL = real.URL
+			if res, _ := job.Run(context.Background(), opts); res.Summary.Rejected != 5 || sb.Stats().Requests != 0 {
+				t.Fatalf("a plain rerun sent rejected rows: %+v, %+v", res.Summary, sb.Stats())
+			}
+			opts.Retry = []checkpoint.State{checkpoint.Rejected}
+			if fromCheckpoint {
+				opts.Input = ""
+			}
+			res, err := job.Run(context.Background(), opts)
+			if err != nil || res.Summary.Created != 5 || sb.Stats().Users != 5 {
+				t.Errorf("--retry rejected: %v, %+v, %+v", err, res.Summary, sb.Stats())
+			}
+		})
 	}
 }

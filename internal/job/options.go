@@ -25,11 +25,15 @@ const (
 
 // Options are the settings of one run.
 type Options struct {
-	// Input is the file to import ("-": standard input); with RetryFailed
-	// it is empty and the rows come from the checkpoint.
-	Input       string
-	Read        ingest.Options // how to read the input
-	RetryFailed bool
+	// Input is the file to import ("-": standard input); empty with Retry:
+	// the rows come from the checkpoint.
+	Input string
+	Read  ingest.Options // how to read the input
+	// Retry names states whose rows are sent again even though an earlier
+	// run settled them: without Input, the checkpoint's rows in those
+	// states (failed, rejected); with Input, the file's rows whose ledger
+	// state is one of them, rejected ones included though unchanged.
+	Retry []checkpoint.State
 
 	Checkpoint string
 	Client     p100.Config // MaxConns is set from Workers
