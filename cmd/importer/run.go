@@ -198,6 +198,8 @@ func (o *runOptions) check() error {
 	switch {
 	case o.Workers < 0:
 		return usagef("--workers must be 0 (auto) or more")
+	case o.Workers > maxWorkers:
+		return usagef("--workers %d: at most %d (more requests in flight than that only wait for the rate limit, and each holds a connection)", o.Workers, maxWorkers)
 	case o.Rate < 0:
 		return usagef("--rate must be 0 (no limit) or more")
 	case o.Burst < 1:
@@ -246,6 +248,10 @@ func (o *runOptions) retryStates() []checkpoint.State {
 	}
 	return states
 }
+
+// maxWorkers bounds --workers: enough for 512 requests a second at a
+// second of latency.
+const maxWorkers = 512
 
 // readAPIKey reads the key from --api-key-file or P100_API_KEY. The value
 // never appears in any message.

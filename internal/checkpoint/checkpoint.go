@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -107,6 +109,11 @@ func Open(ctx context.Context, filename string, opts Options) (*Store, error) {
 	} else if err := createPrivate(filename); err != nil {
 		return nil, fmt.Errorf("create checkpoint: %w", err)
 	}
+	// Refuse what is not a checkpoint before SQLite opens it for writing:
+	// opening would switch it to WAL, modifying a file that is not ours.
+	if err := inspectHeader(filename); err != nil {
+		return nil, err
+	}
 
 	var err error
 	s.reader, err = sql.Open("sqlite", dsn(filename, true))
@@ -157,6 +164,33 @@ func Open(ctx context.Context, filename string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open checkpoint: prepare lookup: %w", err)
 	}
 	return s, nil
+}
+
+// inspectHeader reads a database file's header, without SQLite: a file that
+// is not SQLite, or a SQLite database of another application (another
+// application_id, and more than the one page of an empty database), is not
+// a checkpoint. An empty file, or a database a killed run created before its
+// first migration, is.
+func inspectHeader(filename string) error {
+	f, err := os.Open(filename)
+	if err != nil {
+		return fmt.Errorf("open checkpoint: %w", err)
+	}
+	defer f.Close()
+	var h [100]byte
+	n, err := io.ReadFull(f, h[:])
+	switch {
+	case n == 0:
+		return nil // new
+	case err != nil || string(h[:16]) != "SQLite format 3\x00":
+		return fmt.Errorf("open checkpoint %s: %w (it is not even a SQLite database)", filename, ErrNotCheckpoint)
+	}
+	appID := binary.BigEndian.Uint32(h[68:72])
+	pages := binary.BigEndian.Uint32(h[28:32])
+	if appID != ApplicationID && (appID != 0 || pages > 1) {
+		return fmt.Errorf("open checkpoint %s: %w (a SQLite database of another application: left as it is)", filename, ErrNotCheckpoint)
+	}
+	return nil
 }
 
 // createPrivate creates filename with mode 0600 when it does not exist yet,

@@ -1,6 +1,7 @@
 package checkpoint_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -304,5 +305,39 @@ func TestMigrationKeepsUserIDs(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].UserID != "p-1" || got[0].Balances["eth"] != "b-1" || got[1].State != checkpoint.Failed || got[1].UserID != "" {
 		t.Errorf("after migration: %+v", got)
+	}
+}
+
+// TestForeignDatabaseLeftUntouched: a SQLite database of another
+// application given as the checkpoint is refused before anything is
+// written to it: its bytes are unchanged and it is not switched to WAL.
+func TestForeignDatabaseLeftUntouched(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "crm.sqlite")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(path)
+	_, err = checkpoint.Open(ctx, path, checkpoint.Options{})
+	if !errors.Is(err, checkpoint.ErrNotCheckpoint) {
+		t.Fatalf("err = %v, want ErrNotCheckpoint", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("the foreign database was modified")
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		t.Error("the foreign database was switched to WAL")
+	}
+	// Not SQLite at all.
+	text := filepath.Join(t.TempDir(), "users.csv")
+	os.WriteFile(text, []byte("externalUserId,email\n"), 0o600)
+	if _, err := checkpoint.Open(ctx, text, checkpoint.Options{}); !errors.Is(err, checkpoint.ErrNotCheckpoint) {
+		t.Errorf("a CSV as the checkpoint: err = %v", err)
 	}
 }

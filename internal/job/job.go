@@ -54,7 +54,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		defer in.Close()
 	}
 
-	lock, err := runlock.Acquire(o.Checkpoint+".lock", "run", o.Now())
+	lock, err := runlock.AcquireCheckpoint(o.Checkpoint, "run", o.Now())
 	if err != nil {
 		var held *runlock.HeldError
 		if errors.As(err, &held) {

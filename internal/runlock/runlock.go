@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -36,7 +37,11 @@ type HeldError struct {
 }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("%v (%s; lock file %s): wait for it to finish or stop it; two runs on one checkpoint are refused", ErrHeld, e.Holder, e.Path)
+	who := e.Holder.String()
+	if e.Holder.PID == 0 {
+		who = "its holder is not recorded: the lock file was removed during its run"
+	}
+	return fmt.Sprintf("%v (%s; lock on %s): wait for it to finish or stop it; two runs on one checkpoint are refused", ErrHeld, who, e.Path)
 }
 
 func (e *HeldError) Unwrap() error { return ErrHeld }
@@ -44,6 +49,7 @@ func (e *HeldError) Unwrap() error { return ErrHeld }
 // Lock is a held lock.
 type Lock struct {
 	f    *os.File
+	db   *os.File // the checkpoint file itself, with AcquireCheckpoint
 	path string
 	// Stale is the holder recorded by a previous process that died without
 	// releasing the lock, if any.
@@ -102,5 +108,54 @@ func (l *Lock) Release() error {
 	l.f.Truncate(0)
 	err := l.f.Close() // closing the descriptor releases the flock
 	l.f = nil
+	if l.db != nil {
+		l.db.Close()
+		l.db = nil
+	}
 	return err
+}
+
+// AcquireCheckpoint takes the one-run lock of the checkpoint at dbPath. The
+// lock follows the checkpoint's real path (a symlink to it is the same
+// checkpoint), and it is held twice: on dbPath's ".lock" file, which says
+// who holds it, and on the checkpoint file itself, so that removing the
+// ".lock" file during a run cannot let a second run in. The checkpoint file
+// is created (empty) if it does not exist yet.
+func AcquireCheckpoint(dbPath, command string, now time.Time) (*Lock, error) {
+	real, err := realPath(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	l, err := Acquire(real+".lock", command, now)
+	if err != nil {
+		return nil, err
+	}
+	db, err := os.OpenFile(real, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		l.Release()
+		return nil, fmt.Errorf("open checkpoint %s: %w", real, err)
+	}
+	if err := syscall.Flock(int(db.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		db.Close()
+		l.Release()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &HeldError{Path: real, Holder: Holder{}}
+		}
+		return nil, fmt.Errorf("lock checkpoint %s: %w", real, err)
+	}
+	l.db = db
+	return l, nil
+}
+
+// realPath resolves the symlinks of path, or of its directory when the file
+// does not exist yet.
+func realPath(path string) (string, error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real, nil
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		return "", fmt.Errorf("checkpoint directory of %s: %w", path, err)
+	}
+	return filepath.Join(dir, filepath.Base(path)), nil
 }

@@ -86,3 +86,35 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 		t.Errorf("stale holder = %+v, want pid %d", l.Stale, cmd.Process.Pid)
 	}
 }
+
+// TestCheckpointLockCannotBeFooled: a symlink to the checkpoint is the same
+// checkpoint, and removing the .lock file during a run does not let a
+// second run in.
+func TestCheckpointLockCannotBeFooled(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "migration.db")
+	first, err := runlock.AcquireCheckpoint(db, "run", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release()
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(db, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runlock.AcquireCheckpoint(link, "run", time.Now()); !errors.Is(err, runlock.ErrHeld) {
+		t.Errorf("through a symlink: err = %v, want ErrHeld", err)
+	}
+	if err := os.Remove(db + ".lock"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runlock.AcquireCheckpoint(db, "run", time.Now()); !errors.Is(err, runlock.ErrHeld) {
+		t.Errorf("after removing the .lock file: err = %v, want ErrHeld", err)
+	}
+	first.Release()
+	again, err := runlock.AcquireCheckpoint(link, "run", time.Now())
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again.Release()
+}
