@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // File is a file being written; Commit publishes it, Abort discards it.
@@ -76,4 +77,33 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// RemoveStale removes the temporary files that Create left for path in a
+// process that was killed before it committed or aborted (the report's
+// hold personal data). Call it only when no other process writes path.
+func RemoveStale(path string) error {
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globEscape(filepath.Base(path))+".tmp-*"))
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && first == nil && !os.IsNotExist(err) {
+			first = err
+		}
+	}
+	return first
+}
+
+// globEscape quotes the pattern characters of a file name.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -47,3 +47,28 @@ func TestAbortLeavesNothing(t *testing.T) {
 		t.Errorf("abort left %v", entries)
 	}
 }
+
+// TestRemoveStale: the temporary files a killed writer left for a path are
+// removed; other files, and other paths' temporary files, are not.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report[1].csv")
+	left := []string{"." + "report[1].csv" + ".tmp-123", "." + "report[1].csv" + ".tmp-abc"}
+	keep := []string{"report[1].csv", ".summary.json.tmp-9", "report[1].csv.tmp-1"}
+	for _, f := range append(left, keep...) {
+		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600)
+	}
+	if err := atomicfile.RemoveStale(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range left {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s left behind", f)
+		}
+	}
+	for _, f := range keep {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s removed", f)
+		}
+	}
+}

@@ -66,6 +66,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if lock.Stale != nil {
 		log.Warn("took over the lock of a run that ended without releasing it (killed?)", "holder", lock.Stale.String())
 	}
+	// A run killed while writing its report or summary left temporary
+	// files (the report's hold personal data); the lock says no other run
+	// writes them now.
+	for _, f := range []string{o.Report, o.Summary, o.Metrics} {
+		if f != "" {
+			if err := atomicfile.RemoveStale(f); err != nil {
+				log.Warn("a temporary file of an earlier run was not removed", "file", f, "err", err)
+			}
+		}
+	}
 
 	store, err := checkpoint.Open(ctx, o.Checkpoint, checkpoint.Options{Now: o.Now})
 	if err != nil {
