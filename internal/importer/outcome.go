@@ -43,7 +43,8 @@ type RowResult struct {
 	Message   string // why, in words
 	Attempts  int    // requests sent for this row in this run
 
-	unchanged bool // settled from the ledger without a request: nothing to write back
+	unchanged bool          // settled from the ledger without a request: nothing to write back
+	durable   chan struct{} // if set, closed by the recorder once the outcome is committed
 }
 
 // ledgerState maps an outcome to the state the checkpoint keeps; ok is

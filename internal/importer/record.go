@@ -9,12 +9,12 @@ import (
 	"github.com/p100/p100-importer/internal/checkpoint"
 )
 
-// Group commit: outcomes are committed in batches of up to recordBatch,
-// at most commitDelay after the first of a batch arrived; a write request
-// (marks, flags) commits at once, taking the pending outcomes along.
+// Group commit: the recorder commits whatever is pending as soon as it is
+// free, at most one commit every commitSpacing and up to recordBatch
+// outcomes at a time (see record).
 const (
-	recordBatch = 512
-	commitDelay = 25 * time.Millisecond
+	recordBatch   = 512
+	commitSpacing = time.Millisecond
 	// markChunk is how many rows are marked in flight per commit (and the
 	// least the work queue holds): fewer commits, a few more rows in
 	// flight (never sent, so never re-sent as P411) if the run dies.
@@ -49,52 +49,82 @@ func (r *run) write(w ledgerWrite) error {
 }
 
 // record is the ledger's only writer: it commits in-flight marks, changed
-// flags and outcomes in batches, and only then counts and reports the
-// outcomes; at the end, once every other stage is done, it gives the rows
-// never sent their previous state back.
+// flags and outcomes, and only then counts and reports the outcomes; at the
+// end, once every other stage is done, it gives the rows never sent their
+// previous state back.
+//
+// It commits as soon as it is free: what arrived while the last commit ran
+// goes into the next one. At low load an outcome is durable within a
+// commit's time (a millisecond or two); at high load commits batch by
+// themselves, at most one every commitSpacing (up to recordBatch outcomes),
+// which keeps the ledger's cost per row low. The fewer answered rows wait
+// uncommitted, the fewer a killed process leaves in flight to be re-sent:
+// at most the requests in flight plus the rows answered in the last
+// commitSpacing. A write request (marks, which gate sending) commits at once.
 func (r *run) record() error {
 	defer close(r.recorderDone)
 	ctx := context.WithoutCancel(r.parent) // an outcome the API confirmed is never dropped
 	c := committer{run: r, ctx: ctx, batch: make([]*RowResult, 0, recordBatch), outcomes: make([]checkpoint.Outcome, 0, recordBatch)}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	timerOn := false
 	results, writes := r.results, r.writes
+	var lastCommit time.Time
+	spacing := time.NewTimer(time.Hour)
+	spacing.Stop()
+	take := func(res *RowResult, ok bool) {
+		if !ok {
+			results = nil
+			return
+		}
+		c.batch = append(c.batch, res)
+	}
+	takeWrite := func(w ledgerWrite, ok bool) {
+		if !ok {
+			writes = nil
+			return
+		}
+		c.waiting = append(c.waiting, w)
+	}
 	for results != nil || writes != nil {
-		due := false
-		var tick <-chan time.Time
-		if timerOn {
-			tick = timer.C
-		}
-		select {
+		select { // wait for something to commit
 		case res, ok := <-results:
-			if !ok {
-				results, due = nil, true
-				break
-			}
-			c.batch = append(c.batch, res)
-			if !timerOn {
-				timer.Reset(commitDelay)
-				timerOn = true
-			}
+			take(res, ok)
 		case w, ok := <-writes:
-			if !ok {
-				writes = nil
-				break
-			}
-			c.waiting = append(c.waiting, w)
-		case <-tick:
-			timerOn, due = false, true
+			takeWrite(w, ok)
 		}
-		if due || len(c.waiting) > 0 || len(c.batch) >= recordBatch {
-			if timerOn {
-				timer.Stop()
-				timerOn = false
+		// Commits are spaced: within commitSpacing of the last one, gather
+		// what arrives until the spacing is over.
+		if wait := commitSpacing - time.Since(lastCommit); wait > 0 && len(c.waiting) == 0 && !c.workerWaits() {
+			spacing.Reset(wait)
+		gather:
+			for len(c.batch) < recordBatch && len(c.waiting) == 0 && !c.workerWaits() && (results != nil || writes != nil) {
+				select {
+				case res, ok := <-results:
+					take(res, ok)
+				case w, ok := <-writes:
+					takeWrite(w, ok)
+				case <-spacing.C:
+					break gather
+				}
 			}
-			if err := c.flush(); err != nil {
-				return err
+			spacing.Stop()
+		}
+		// Take along whatever else is already there, and commit.
+	more:
+		for len(c.batch) < recordBatch && (results != nil || writes != nil) {
+			select {
+			case res, ok := <-results:
+				take(res, ok)
+			case w, ok := <-writes:
+				takeWrite(w, ok)
+			default:
+				break more
 			}
 		}
+		start := time.Now()
+		if err := c.flush(); err != nil {
+			return err
+		}
+		lastCommit = time.Now()
+		r.commitNanos.Store(int64(lastCommit.Sub(start)))
 	}
 	if err := c.flush(); err != nil {
 		return err
@@ -107,6 +137,17 @@ func (r *run) record() error {
 		}
 	}
 	return nil
+}
+
+// workerWaits reports whether a worker waits for the pending batch's
+// commit: then it is committed at once.
+func (c *committer) workerWaits() bool {
+	for _, res := range c.batch {
+		if res.durable != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // committer is the recorder's pending work.
@@ -160,6 +201,9 @@ func (c *committer) flush() error {
 		return err
 	}
 	for _, res := range c.batch {
+		if res.durable != nil {
+			close(res.durable)
+		}
 		r.sum.add(res)
 		r.cfg.OnRow(res)
 	}
