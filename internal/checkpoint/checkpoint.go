@@ -332,6 +332,24 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// Compact rewrites the checkpoint file without the free space inside its
+// pages (VACUUM), and folds the WAL into it. Call it after rows whose
+// personal data was kept (failed, rejected, invalid) succeeded: SQLite's
+// secure_delete zeroes freed cells, but a page rewritten in place can keep
+// old bytes in its unused gap; only a rewrite of the file removes them.
+func (s *Store) Compact(ctx context.Context) error {
+	if s.writer == nil {
+		return errors.New("compact checkpoint: opened read-only")
+	}
+	if _, err := s.writer.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("compact checkpoint: %w", err)
+	}
+	if _, err := s.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("compact checkpoint: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) millis() int64 { return s.now().UnixMilli() }
 
 func fromMillis(ms sql.NullInt64) time.Time {

@@ -2,9 +2,12 @@ package importer
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/p100/p100-importer/internal/checkpoint"
 
 	"github.com/p100/p100-importer/internal/p100"
 	"github.com/p100/p100-importer/internal/ratelimit"
@@ -131,6 +134,10 @@ func (r *run) watch(err error) {
 // (the row is then left for the next run).
 func (r *run) create(w work) (*RowResult, error) {
 	res := &RowResult{Record: w.rec}
+	res.hadData = w.prev != nil && w.prev.State != checkpoint.InFlight && !w.prev.State.Succeeded()
+	if w.prev != nil && w.prev.State == checkpoint.InFlight && r.cfg.LookupExisting && r.alreadyThere(res) {
+		return res, nil
+	}
 	req := p100.CreateUserRequest(w.rec.User)
 	var user *p100.User
 	t := r.retry(func(ctx context.Context) error {
@@ -141,7 +148,7 @@ func (r *run) create(w work) (*RowResult, error) {
 	if t.attempts == 0 {
 		return nil, nil
 	}
-	res.Attempts = t.attempts
+	res.Attempts += t.attempts
 	if t.err == nil {
 		res.Outcome, res.UserID, res.Balances = Created, user.UserID, user.BalanceIDs()
 		if res.UserID == "" {
@@ -187,6 +194,26 @@ func (r *run) create(w work) (*RowResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// alreadyThere settles a row an earlier run left in flight (killed while
+// its request was out) by asking P100 first: found, the row is exists with
+// its userId, and no create is sent; not found (or no clear answer), the
+// create goes out as for a new row.
+func (r *run) alreadyThere(res *RowResult) bool {
+	var user *p100.User
+	t := r.retry(func(ctx context.Context) error {
+		var err error
+		user, err = r.cfg.Client.GetUser(ctx, res.Record.User.ExternalUserID)
+		return err
+	})
+	res.Attempts = t.attempts
+	if t.attempts == 0 || t.err != nil {
+		return false
+	}
+	res.Outcome, res.Code, res.Recovered = Exists, p100.CodeUserExists, true
+	res.UserID, res.Balances = user.UserID, user.BalanceIDs()
+	return true
 }
 
 // exists settles a P411: the user is there. Its userId is looked up when

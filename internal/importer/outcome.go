@@ -44,6 +44,7 @@ type RowResult struct {
 	Attempts  int    // requests sent for this row in this run
 
 	unchanged bool          // settled from the ledger without a request: nothing to write back
+	hadData   bool          // the ledger kept this row's fields (it had not succeeded before)
 	durable   chan struct{} // if set, closed by the recorder once the outcome is committed
 }
 

@@ -34,6 +34,10 @@ type Summary struct {
 	LinesSkipped int            `json:"lines_skipped"`
 	Repairs      map[string]int `json:"repairs,omitempty"` // values repaired, by kind
 
+	// DataCleared counts rows whose kept fields (personal data, kept while
+	// a row had not succeeded) this run removed from the ledger.
+	DataCleared int `json:"-"`
+
 	Changed   int `json:"changed"`          // skipped rows whose content differs from what was created
 	Recovered int `json:"exists_recovered"` // exists rows whose userId a lookup recovered
 
@@ -65,8 +69,14 @@ func (s *Summary) add(r *RowResult) {
 	switch r.Outcome {
 	case Created:
 		s.Created++
+		if r.hadData {
+			s.DataCleared++
+		}
 	case Exists:
 		s.Exists++
+		if r.hadData {
+			s.DataCleared++
+		}
 		if r.Recovered {
 			s.Recovered++
 		}

@@ -164,6 +164,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.ReportRows = rep.Rows()
 	}
 	o.record(ctx, store, runID, &res.Summary)
+	if sum.DataCleared > 0 {
+		// Rows that had failed now exist: leave none of their personal
+		// data in the file's free space.
+		if err := store.Compact(context.WithoutCancel(ctx)); err != nil {
+			log.Error("checkpoint not compacted: personal data of rows that succeeded may remain in its free space", "err", err)
+		}
+	}
 	return res, final
 }
 
