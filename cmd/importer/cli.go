@@ -81,6 +81,7 @@ Usage:
   importer validate --input FILE [flags]   check FILE without sending anything
   importer status   [--checkpoint DB]      what the checkpoint holds
   importer export   [--checkpoint DB]      externalUserId -> P100 userId, or the failures
+  importer reconcile [--checkpoint DB]     look up the rows in doubt in P100 and record what it says
   importer --version
 
 The API key is read from the environment variable P100_API_KEY or from the
@@ -104,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = statusCommand(ctx, rest, stdout, stderr)
 	case "export":
 		err = exportCommand(ctx, rest, stdout, stderr)
+	case "reconcile":
+		err = reconcileCommand(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "importer %s\n", version)
 		return nil

@@ -36,6 +36,7 @@ type statusReport struct {
 	Rows       int            `json:"rows"`
 	States     map[string]int `json:"states"`
 	InFlight   int            `json:"in_flight"`
+	InDoubt    int            `json:"in_doubt"` // in flight, plus created/exists without a known userId
 	Changed    int            `json:"changed"`
 	Errors     []statusError  `json:"errors"`
 	Runs       []statusRun    `json:"runs"`
@@ -81,7 +82,7 @@ func runStatus(ctx context.Context, o statusOptions, stdout io.Writer) error {
 	}
 
 	rep := statusReport{Checkpoint: o.Checkpoint, Rows: counts.Total, States: map[string]int{},
-		InFlight: counts.ByState[checkpoint.InFlight], Changed: counts.Changed, Errors: []statusError{}, Runs: []statusRun{}}
+		InFlight: counts.ByState[checkpoint.InFlight], InDoubt: counts.ByState[checkpoint.InFlight] + counts.NoUserID, Changed: counts.Changed, Errors: []statusError{}, Runs: []statusRun{}}
 	for _, s := range checkpoint.States {
 		rep.States[string(s)] = counts.ByState[s]
 	}
@@ -108,6 +109,9 @@ func runStatus(ctx context.Context, o statusOptions, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  %-10s %d\n", s, rep.States[string(s)])
 	}
 	fmt.Fprintf(stdout, "  %-10s %d (created rows seen later with other content; not re-sent)\n", "changed", rep.Changed)
+	if rep.InDoubt > 0 {
+		fmt.Fprintf(stdout, "in doubt: %d rows (in flight when a run died, or created without a known userId): importer reconcile settles them\n", rep.InDoubt)
+	}
 	if len(rep.Errors) > 0 {
 		fmt.Fprintln(stdout, "most common errors:")
 		for _, e := range rep.Errors {

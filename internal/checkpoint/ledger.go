@@ -414,6 +414,9 @@ type Counts struct {
 	ByState map[State]int
 	Changed int
 	Total   int
+	// NoUserID counts created or exists rows whose P100 userId is not
+	// known (a lookup failed): with the in-flight rows, the rows in doubt.
+	NoUserID int
 }
 
 // Count returns the number of ledger rows per state.
@@ -437,6 +440,12 @@ func (s *Store) Count(ctx context.Context) (Counts, error) {
 		c.Total += n
 	}
 	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("count checkpoint rows: %w", err)
+	}
+	err = s.reader.QueryRowContext(ctx, `SELECT count(*) FROM users AS u LEFT JOIN p100_users AS p
+		ON p.external_user_id = u.external_user_id
+		WHERE u.state IN ('created', 'exists') AND coalesce(p.user_id, '') = ''`).Scan(&c.NoUserID)
+	if err != nil {
 		return c, fmt.Errorf("count checkpoint rows: %w", err)
 	}
 	return c, nil

@@ -83,14 +83,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer store.Close()
 	inputName := o.Input
+	inDoubt := 0
 	if fromLedger {
 		if in, err = openLedgerRows(ctx, store, o.Retry, o.Read); err != nil {
 			return Result{}, &importer.CheckpointError{Err: err}
 		}
 		defer in.Close()
-		if c, err := store.Count(ctx); err == nil && c.ByState[checkpoint.InFlight] > 0 {
-			log.Warn("rows left in flight by a run that stopped or died are not sent by --retry-failed: run again with the original --input to settle them",
-				"rows", c.ByState[checkpoint.InFlight])
+		if c, err := store.Count(ctx); err == nil && c.ByState[checkpoint.InFlight]+c.NoUserID > 0 {
+			inDoubt = c.ByState[checkpoint.InFlight] + c.NoUserID
+			log.Warn("rows in doubt (left in flight by a run that died, or created without a known userId) are not settled by a retry from the checkpoint: run importer reconcile, or run again with the original --input",
+				"rows", inDoubt)
 		}
 		inputName = "(checkpoint: --retry " + joinStates(o.Retry) + ")"
 	}
@@ -146,8 +148,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	sum.LinesSkipped = in.Skipped().Lines()
 	sum.Repairs = repairCounts(in.Repairs())
 	final := runErr
-	if final == nil && sum.Invalid+sum.Rejected+sum.Failed > 0 {
-		final = ErrRowErrors
+	if final == nil && (sum.Invalid+sum.Rejected+sum.Failed > 0 || inDoubt > 0) {
+		final = ErrRowErrors // a retry never reports success while rows stay in doubt
 	}
 	sum.ExitCode, sum.ExitReason = o.Exit(final)
 	sum.Input, sum.InputSHA256 = inputName, in.SHA256()
