@@ -26,7 +26,8 @@ type runOptions struct {
 	Checkpoint   string
 	BaseURL      string
 	APIKeyFile   string
-	Rate         float64
+	Rate         rateValue
+	RateShare    float64
 	Burst        int
 	Workers      int
 	MaxAttempts  int
@@ -55,7 +56,9 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.Checkpoint, "checkpoint", job.DefaultCheckpoint, "SQLite checkpoint `file`: the ledger of every row's outcome; reuse it to resume")
 	fs.StringVar(&o.BaseURL, "base-url", envOr("P100_BASE_URL", p100.StagingURL), "P100 API base `URL` (env P100_BASE_URL); production is "+p100.ProductionURL)
 	fs.StringVar(&o.APIKeyFile, "api-key-file", "", "read the API key from `file` (mode 0600) instead of the environment variable P100_API_KEY")
-	fs.Float64Var(&o.Rate, "rate", job.DefaultRate, "requests per second over all workers, retries included; 0 means no limit")
+	o.Rate = rateValue{n: job.DefaultRate}
+	fs.Var(&o.Rate, "rate", "requests per second over all workers, retries included; 0 means no limit; auto finds the API's limit and holds just under it (see the README)")
+	fs.Float64Var(&o.RateShare, "rate-share", 1, "with --rate auto: use at most this share (0 < F <= 1) of the limit found, leaving the rest to other traffic on the same key")
 	fs.IntVar(&o.Burst, "burst", job.DefaultBurst, "requests that may leave at once before --rate paces them")
 	fs.IntVar(&o.Workers, "workers", 0, "concurrent requests; 0 (auto) means --rate x 1s, between 8 and 64: enough for latencies up to 1s, or up to 64/rate s above 64/s (to sustain --rate R at latency L seconds you need R*L); 8 when --rate is 0")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", job.DefaultMaxAttempts, "attempts per row for transient errors (P500, P501, 429, 5xx, timeouts)")
@@ -148,7 +151,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	res, err := job.Run(ctx, job.Options{
 		Input: o.Path, Read: read, Retry: o.retryStates(), Checkpoint: o.Checkpoint,
 		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
-		Rate:   o.Rate, Burst: o.Burst, Workers: o.Workers,
+		Rate:   o.Rate.n, RateAuto: o.Rate.auto, RateShare: o.RateShare, Burst: o.Burst, Workers: o.Workers,
 		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,
 		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
@@ -200,8 +203,10 @@ func (o *runOptions) check() error {
 		return usagef("--workers must be 0 (auto) or more")
 	case o.Workers > maxWorkers:
 		return usagef("--workers %d: at most %d (more requests in flight than that only wait for the rate limit, and each holds a connection)", o.Workers, maxWorkers)
-	case o.Rate < 0:
-		return usagef("--rate must be 0 (no limit) or more")
+	case o.Rate.n < 0:
+		return usagef("--rate must be auto, 0 (no limit) or more")
+	case o.RateShare <= 0 || o.RateShare > 1:
+		return usagef("--rate-share %v: want a share above 0 and at most 1, such as 0.5", o.RateShare)
 	case o.Burst < 1:
 		return usagef("--burst must be at least 1")
 	case o.MaxAttempts < 1:
@@ -377,4 +382,30 @@ func repairCounts(m map[ingest.Repair]int) map[string]int {
 		out[string(k)] = v
 	}
 	return out
+}
+
+// rateValue is --rate: a number of requests per second, or auto.
+type rateValue struct {
+	auto bool
+	n    float64
+}
+
+func (r *rateValue) String() string {
+	if r.auto {
+		return "auto"
+	}
+	return strconv.FormatFloat(r.n, 'g', -1, 64)
+}
+
+func (r *rateValue) Set(s string) error {
+	if strings.EqualFold(s, "auto") {
+		r.auto, r.n = true, 0
+		return nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want auto or a number of requests per second")
+	}
+	r.auto, r.n = false, n
+	return nil
 }

@@ -45,12 +45,16 @@ type Summary struct {
 	Retries   int64 `json:"retries"`
 	Throttled int64 `json:"throttled"`
 
-	DurationSeconds   float64        `json:"duration_seconds"`
-	RowsPerSecond     float64        `json:"rows_per_second"`
-	RequestsPerSecond float64        `json:"requests_per_second"` // the effective rate
-	PausedSeconds     float64        `json:"paused_seconds"`      // time every worker waited on Retry-After
-	LatencyMS         Latency        `json:"latency_ms"`
-	ErrorCodes        map[string]int `json:"error_codes"` // rows not succeeded, by code
+	DurationSeconds   float64 `json:"duration_seconds"`
+	RowsPerSecond     float64 `json:"rows_per_second"`
+	RequestsPerSecond float64 `json:"requests_per_second"` // the effective rate
+	PausedSeconds     float64 `json:"paused_seconds"`      // time every worker waited on Retry-After
+	// With --rate auto: the API's limit as found (0 when no 429 was met)
+	// and the rate the run ended at, in requests per second.
+	RateLimitFound float64        `json:"rate_limit_found,omitempty"`
+	RateFinal      float64        `json:"rate_final,omitempty"`
+	LatencyMS      Latency        `json:"latency_ms"`
+	ErrorCodes     map[string]int `json:"error_codes"` // rows not succeeded, by code
 
 	ExitCode   int    `json:"exit_code"`
 	ExitReason string `json:"exit_reason"`
@@ -142,6 +146,9 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, ", latency p50 %.0fms p99 %.0fms", s.LatencyMS.P50, s.LatencyMS.P99)
 	}
 	fmt.Fprintln(w)
+	if s.RateLimitFound > 0 {
+		fmt.Fprintf(w, "rate: the API's limit found at %.1f/s; the run ended at %.1f/s\n", s.RateLimitFound, s.RateFinal)
+	}
 	if s.LinesSkipped > 0 {
 		fmt.Fprintf(w, "lines skipped %d: blank, only empty cells, a repeated header or a title (not rows)\n", s.LinesSkipped)
 	}

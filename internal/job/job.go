@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -112,6 +113,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		defer rep.Abort() // no-op after Commit
 	}
 	rows := &rowTeller{log: log, in: in, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}}
+	limiter := ratelimit.New(ratelimit.Config{Auto: o.RateAuto, Share: o.RateShare, Rate: o.Rate, Burst: o.Burst})
 	var ledger importer.Ledger = store
 	if o.Ledger != nil {
 		ledger = o.Ledger(store)
@@ -119,7 +121,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	imp := importer.New(importer.Config{
 		Client:           client,
 		Ledger:           ledger,
-		Limiter:          ratelimit.New(ratelimit.Config{Rate: o.Rate, Burst: o.Burst}),
+		Limiter:          limiter,
 		RunID:            runID,
 		Workers:          o.Workers,
 		MaxAttempts:      o.MaxAttempts,
@@ -145,6 +147,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	log.Debug("run started", "run", runID, "input", o.Input, "checkpoint", o.Checkpoint, "base_url", o.Client.BaseURL,
 		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
 	sum, runErr := imp.Run(ctx, in)
+	if st := limiter.Stats(); o.RateAuto {
+		sum.RateLimitFound, sum.RateFinal = round1(st.Limit), round1(st.Rate)
+	}
 	sum.LinesSkipped = in.Skipped().Lines()
 	sum.Repairs = repairCounts(in.Repairs())
 	final := runErr
@@ -193,8 +198,14 @@ func (o *Options) defaults() {
 	if o.MaxPause <= 0 {
 		o.MaxPause = DefaultMaxPause
 	}
-	o.Workers = AutoWorkers(o.Workers, o.Rate)
+	rate := o.Rate
+	if o.RateAuto && rate == 0 {
+		rate = -1 // unknown
+	}
+	o.Workers = AutoWorkers(o.Workers, rate)
 }
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // record writes the run's end: into the checkpoint's run record, the
 // summary file and the metrics file. Failures are logged: the run itself

@@ -38,6 +38,8 @@ type Options struct {
 	Checkpoint string
 	Client     p100.Config // MaxConns is set from Workers
 	Rate       float64     // requests per second; 0: no limit
+	RateAuto   bool        // find the API's limit (Rate, when set, is then a ceiling)
+	RateShare  float64     // with RateAuto: the share of the limit found to use; 0 means 1
 	Burst      int
 	Workers    int // 0: AutoWorkers(Rate)
 
@@ -97,6 +99,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func AutoWorkers(workers int, rate float64) int {
 	if workers > 0 {
 		return workers
+	}
+	if rate < 0 { // an unknown rate (--rate auto): enough for 64/s at a second of latency
+		return 64
 	}
 	if rate <= 0 {
 		return 8

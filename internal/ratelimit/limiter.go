@@ -15,6 +15,11 @@ const DefaultPause = time.Second
 
 // Config sets up a Limiter.
 type Config struct {
+	// Auto finds the API's limit (see Controller) instead of pacing at
+	// Rate; with Rate set too, Rate is the ceiling ("never above").
+	Auto bool
+	// Share is the share of the limit found that Auto uses (0 < F <= 1).
+	Share float64
 	// Rate is the target in requests per second; 0 or less means unlimited.
 	Rate float64
 	// Burst is how many requests may leave at once; at least 1.
@@ -35,6 +40,7 @@ type Limiter struct {
 	now    func() time.Time
 
 	mu        sync.Mutex
+	ctl       *Controller // with Config.Auto
 	current   float64
 	good      int       // good responses since the last change of rate
 	notBefore time.Time // shared pause after a 429
@@ -49,6 +55,12 @@ func New(cfg Config) *Limiter {
 		l.now = time.Now
 	}
 	burst := max(cfg.Burst, 1)
+	if cfg.Auto {
+		l.ctl = NewController(ControllerConfig{Max: math.Max(cfg.Rate, 0), Share: cfg.Share, Floor: cfg.Floor}, l.now())
+		l.current = l.ctl.Rate()
+		l.bucket = rate.NewLimiter(rate.Limit(l.current), burst)
+		return l
+	}
 	if cfg.Rate <= 0 {
 		l.bucket = rate.NewLimiter(rate.Inf, burst)
 		return l
@@ -96,6 +108,16 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	defer l.mu.Unlock()
 	l.throttled++
 	now := l.now()
+	if l.ctl != nil {
+		// The adaptive controller cuts the rate just under what the API
+		// accepted; the API's pause is waited out only when the cut is not
+		// enough (see Controller.PauseAdvised): a rounded-up second after
+		// every 429 of a token bucket would waste a second of the limit.
+		l.setRate(l.ctl.Answer(now, true))
+		if !l.ctl.PauseAdvised(now) {
+			return
+		}
+	}
 	// The 429s of one episode (the requests that were in flight together)
 	// cut the rate once: a 429 that arrives while the pause it caused is
 	// still running only extends the pause.
@@ -109,7 +131,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 		l.paused += until.Sub(from)
 		l.notBefore = until
 	}
-	if l.target > 0 && !episode {
+	if l.ctl == nil && l.target > 0 && !episode {
 		l.setRate(Decrease(l.current, l.floor))
 	}
 }
@@ -119,6 +141,10 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 func (l *Limiter) Succeeded() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.ctl != nil {
+		l.setRate(l.ctl.Answer(l.now(), false))
+		return
+	}
 	if l.target == 0 || l.current >= l.target {
 		return
 	}
@@ -143,11 +169,30 @@ type Stats struct {
 	Throttled int64         // 429 answers reported
 	Paused    time.Duration // wall time every worker spent paused by Retry-After
 	Rate      float64       // current rate; 0 means unlimited
+	Phase     Phase         // with Auto: probing, holding or paused; "" otherwise
+	Limit     float64       // with Auto: the API's limit as found; 0 when none was met
 }
 
 // Stats returns the limiter's counters.
 func (l *Limiter) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return Stats{Throttled: l.throttled, Paused: l.paused, Rate: l.current}
+	st := Stats{Throttled: l.throttled, Paused: l.paused, Rate: l.current}
+	if l.ctl != nil {
+		st.Phase, st.Limit = l.ctl.Phase(), l.ctl.Limit()
+		if l.now().Before(l.notBefore) {
+			st.Phase = Paused
+		}
+	}
+	return st
+}
+
+// FromHeaders paces to what the API's rate-limit headers say (see
+// Controller.FromHeaders); only with Config.Auto.
+func (l *Limiter) FromHeaders(limit, remaining float64, window time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctl != nil {
+		l.setRate(l.ctl.FromHeaders(l.now(), limit, remaining, window))
+	}
 }

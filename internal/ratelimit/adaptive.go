@@ -1,0 +1,300 @@
+package ratelimit
+
+import (
+	"math"
+	"time"
+)
+
+// Phase is what the adaptive controller is doing.
+type Phase string
+
+// The phases, as the progress display and the summary show them.
+const (
+	Probing Phase = "probing" // climbing: no limit found yet, or the limit may have risen
+	Holding Phase = "holding" // just under the limit found
+	Paused  Phase = "paused"  // waiting out a Retry-After
+)
+
+// Tuning of the adaptive controller. The climb is multiplicative until the
+// first 429 (×ProbeGrowth every ProbeStep); after a 429 the rate settles at
+// HoldFactor of the limit found, and creeps up by HoldStep every hold
+// interval (which doubles, up to MaxHold, while 429s keep coming near the
+// same limit); two clean creeps in a row mean the limit may have risen, and
+// the climb starts again.
+const (
+	ProbeGrowth = 2
+	ProbeStep   = 250 * time.Millisecond
+	// ReprobeGrowth is the climb after a hold: the limit is likely near.
+	ReprobeGrowth = 1.15
+	HoldFactor    = 0.97
+	HoldStep      = 0.02
+	MinHold       = 2 * time.Second
+	MaxHold       = 4 * time.Second
+	// searchStep is the hold between steps of the bisection after a cut.
+	searchStep = time.Second
+	// cutGap: 429s within this time of a cut belong to the same episode
+	// (requests already under way when the rate was cut).
+	cutGap = 500 * time.Millisecond
+	// windowBuckets × bucketWidth is the window good answers are counted
+	// over, to measure the rate the API accepts.
+	windowBuckets = 10
+	bucketWidth   = 100 * time.Millisecond
+	// DefaultStart is the first rate of --rate auto.
+	DefaultStart = 4
+)
+
+// ControllerConfig sets up an adaptive controller.
+type ControllerConfig struct {
+	Start float64 // the first rate; 0 means DefaultStart (and Max when Max is set: a known limit)
+	Max   float64 // never above this (--rate N); 0: no ceiling
+	Share float64 // use at most this share of the limit found (--rate-share); 0 means 1
+	Floor float64 // never below this; 0 means 0.5
+}
+
+// Controller finds and holds the rate an API accepts, from the answers alone
+// (or exactly, from rate-limit headers). It is pure: no clock, no sleeps;
+// every method takes the time of the event. Not safe for concurrent use.
+type Controller struct {
+	cfg   ControllerConfig
+	rate  float64
+	phase Phase
+	limit float64 // the limit found (an upper bound seen as 429s); 0: none yet
+
+	lastChange time.Time // the last change of rate
+	lastCut    time.Time // the last cut on a 429
+	hi         float64   // the rate that met the last 429
+	lastHi     float64   // hi, while the climb it ended is the current one
+	hold       time.Duration
+	cleanSteps int // creeps in a row without a 429
+	headers    bool
+
+	good      [windowBuckets]int // good answers per bucket
+	bad       [windowBuckets]int // 429s per bucket
+	goodStart time.Time          // start of good[0]'s bucket
+	throttled int64
+	answers   int64
+}
+
+// NewController returns a controller starting at cfg.Start at time now.
+func NewController(cfg ControllerConfig, now time.Time) *Controller {
+	if cfg.Share <= 0 || cfg.Share > 1 {
+		cfg.Share = 1
+	}
+	if cfg.Floor <= 0 {
+		cfg.Floor = 0.5
+	}
+	if cfg.Start <= 0 {
+		cfg.Start = DefaultStart
+		if cfg.Max > 0 {
+			cfg.Start = cfg.Max // a rate the user knows: no climb
+		}
+	}
+	c := &Controller{cfg: cfg, phase: Probing, lastChange: now, hold: MinHold, goodStart: now.Truncate(bucketWidth)}
+	c.rate = c.clamp(cfg.Start)
+	if cfg.Max > 0 && c.rate >= cfg.Max {
+		c.phase = Holding
+	}
+	return c
+}
+
+// Rate is the rate to pace at now.
+func (c *Controller) Rate() float64 { return c.rate }
+
+// Phase is what the controller is doing.
+func (c *Controller) Phase() Phase { return c.phase }
+
+// Limit is the API's limit as found (an estimate from 429s, or what its
+// headers say); 0 when none has been met.
+func (c *Controller) Limit() float64 { return c.limit }
+
+// Throttled and Answers count the 429s and all answers seen.
+func (c *Controller) Throttled() int64 { return c.throttled }
+
+// Answers counts all answers seen.
+func (c *Controller) Answers() int64 { return c.answers }
+
+// clamp keeps a rate within the floor and the ceiling.
+func (c *Controller) clamp(r float64) float64 {
+	if c.cfg.Max > 0 {
+		r = math.Min(r, c.cfg.Max)
+	}
+	return math.Max(r, c.cfg.Floor)
+}
+
+// Answer feeds one answer of the API (throttled: a 429) at now, and returns
+// the rate to pace at from now on.
+func (c *Controller) Answer(now time.Time, throttled bool) float64 {
+	c.answers++
+	if throttled {
+		c.throttled++
+		c.advance(now)
+		c.bad[windowBuckets-1]++
+		c.onThrottled(now)
+		return c.rate
+	}
+	c.countGood(now)
+	if !c.headers {
+		c.onGood(now)
+	}
+	return c.rate
+}
+
+// onThrottled cuts the rate below the limit, which now lies between the
+// last rate that was clean and the rate that met the 429: the good answers
+// of the last second measure what the API let through.
+func (c *Controller) onThrottled(now time.Time) {
+	if !c.lastCut.IsZero() && now.Sub(c.lastCut) < cutGap {
+		return // the same episode: requests already under way when the rate was cut
+	}
+	hit := c.rate
+	// While part of the requests get 429s, what gets through is the limit:
+	// over the last 300 ms for a token bucket, over the last second for a
+	// fixed window (which may be spent for the rest of it).
+	lo := c.acceptedRate(now)
+	if c.phase == Probing {
+		lo = math.Max(lo, c.acceptedOver(now, 3))
+		if c.lastHi == 0 {
+			lo = math.Max(lo, hit/ProbeGrowth) // the step before was clean
+		}
+	}
+	lo = math.Min(math.Max(lo, hit/2), hit) // one episode at most halves the rate
+	if c.hi > 0 && math.Abs(hit-c.hi) <= 0.05*c.hi {
+		c.hold = min(2*c.hold, MaxHold) // the same limit again: it is steady, hold longer
+	} else {
+		c.hold = MinHold
+	}
+	c.hi, c.lastHi = hit, hit
+	c.limit = math.Max(lo, math.Min(hit, c.limit))
+	c.rate = c.clamp(HoldFactor * c.cfg.Share * lo)
+	c.phase = Holding
+	c.lastCut, c.lastChange = now, now
+	c.cleanSteps = 0
+}
+
+// onGood climbs: multiplicatively while probing; while holding, halfway to
+// the rate that met the last 429 after each clean hold (a bisection of the
+// limit), then by small steps, and back to probing after clean steps at the
+// top: the limit may have risen.
+func (c *Controller) onGood(now time.Time) {
+	if c.cfg.Max > 0 && c.rate >= c.cfg.Max {
+		c.phase = Holding
+		return
+	}
+	switch c.phase {
+	case Probing:
+		if now.Sub(c.lastChange) < ProbeStep {
+			return
+		}
+		if c.acceptedOver(now, 3) < 0.6*c.rate && now.Sub(c.lastChange) < 8*ProbeStep {
+			return // the rate is not what limits us yet (latency, workers): no evidence to climb on
+		}
+		growth := float64(ProbeGrowth)
+		if c.hi > 0 {
+			growth = ReprobeGrowth // a limit was met before: climb gently back to it
+		}
+		c.rate = c.clamp(c.rate * growth)
+		c.lastChange = now
+	case Holding:
+		wait := c.hold
+		top := c.hi * HoldFactor
+		if c.cfg.Share < 1 {
+			top = c.rate // below the limit by choice: no search
+		}
+		if c.rate < top*0.99 {
+			wait = searchStep // still searching between clean and 429
+		}
+		if now.Sub(c.lastChange) < wait {
+			return
+		}
+		switch {
+		case c.rate < top*0.99:
+			c.rate = c.clamp(math.Min((c.rate+top)/2, top))
+		case c.cleanSteps < 1 && c.cfg.Share == 1:
+			c.cleanSteps++
+			c.rate = c.clamp(c.rate * (1 + HoldStep))
+		case c.cfg.Share < 1:
+			// Below the limit by choice: nothing tells whether it rose, and
+			// finding out would cost the 429s the share is there to avoid.
+		default:
+			c.phase, c.cleanSteps, c.lastHi = Probing, 0, 0
+			c.rate = c.clamp(c.rate * ReprobeGrowth)
+		}
+		c.lastChange = now
+	}
+}
+
+// PauseAdvised reports whether a 429's Retry-After should pause every
+// request: when most answers of the last 100-200 ms were 429s (a spent
+// fixed window, or a limit far below the rate), waiting is
+// cheaper than more 429s. Otherwise the cut alone is the answer: pausing
+// everybody for a rounded-up second after each 429 of a token bucket would
+// waste a second of the limit each time.
+func (c *Controller) PauseAdvised(now time.Time) bool {
+	c.advance(now)
+	good, bad := 0, 0
+	for i := windowBuckets - 2; i < windowBuckets; i++ {
+		good += c.good[i]
+		bad += c.bad[i]
+	}
+	return bad > 2 && bad > good
+}
+
+// FromHeaders paces to what the API's rate-limit headers say: remaining
+// requests until reset (or limit per window when remaining is unknown), at
+// the configured share. The controller then no longer climbs on its own.
+func (c *Controller) FromHeaders(now time.Time, limit, remaining float64, window time.Duration) float64 {
+	if window <= 0 {
+		return c.rate
+	}
+	perSecond := limit / window.Seconds()
+	if remaining >= 0 {
+		perSecond = math.Min(perSecond, remaining/window.Seconds())
+	}
+	c.headers = true
+	c.limit = limit / window.Seconds()
+	c.rate = c.clamp(c.cfg.Share * perSecond)
+	c.phase = Holding
+	c.lastChange = now
+	return c.rate
+}
+
+// countGood adds a good answer to the window.
+func (c *Controller) countGood(now time.Time) {
+	c.advance(now)
+	c.good[windowBuckets-1]++
+}
+
+// advance slides the window to now.
+func (c *Controller) advance(now time.Time) {
+	end := c.goodStart.Add(windowBuckets * bucketWidth)
+	if now.Before(end) {
+		return
+	}
+	shift := int(now.Sub(end)/bucketWidth) + 1
+	for _, w := range []*[windowBuckets]int{&c.good, &c.bad} {
+		if shift >= windowBuckets {
+			*w = [windowBuckets]int{}
+			continue
+		}
+		copy(w[:], w[shift:])
+		for i := windowBuckets - shift; i < windowBuckets; i++ {
+			w[i] = 0
+		}
+	}
+	c.goodStart = c.goodStart.Add(time.Duration(shift) * bucketWidth)
+}
+
+// acceptedRate is the good answers per second over the whole window.
+func (c *Controller) acceptedRate(now time.Time) float64 {
+	return c.acceptedOver(now, windowBuckets)
+}
+
+// acceptedOver is the good answers per second over the last n buckets.
+func (c *Controller) acceptedOver(now time.Time, n int) float64 {
+	c.advance(now)
+	sum := 0
+	for _, g := range c.good[windowBuckets-n:] {
+		sum += g
+	}
+	return float64(sum) / (time.Duration(n) * bucketWidth).Seconds()
+}
