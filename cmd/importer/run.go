@@ -15,7 +15,6 @@ import (
 
 	"github.com/p100/p100-importer/internal/checkpoint"
 	"github.com/p100/p100-importer/internal/importer"
-	"github.com/p100/p100-importer/internal/ingest"
 	"github.com/p100/p100-importer/internal/job"
 	"github.com/p100/p100-importer/internal/p100"
 )
@@ -349,39 +348,6 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// columnList names ignored columns for a log line: at most ten, each cut
-// to 40 characters, so a header that is really a data line cannot flood
-// the log.
-func columnList(cols []string) string {
-	var b strings.Builder
-	for i, c := range cols {
-		if i == 10 {
-			fmt.Fprintf(&b, ", ... (%d more)", len(cols)-10)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if r := []rune(c); len(r) > 40 {
-			c = string(r[:40]) + "..."
-		}
-		fmt.Fprintf(&b, "%q", c)
-	}
-	return b.String()
-}
-
-// repairCounts turns the reader's repair counts into the summary's map.
-func repairCounts(m map[ingest.Repair]int) map[string]int {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[string(k)] = v
-	}
-	return out
 }
 
 // rateValue is --rate: a number of requests per second, or auto.
