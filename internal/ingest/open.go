@@ -153,11 +153,7 @@ func NewInput(ctx context.Context, stream io.Reader, closer io.Closer, opts Opti
 	if err != nil {
 		return nil, err
 	}
-	in := &Input{Reader: r, TotalLines: -1}
-	if closer != nil {
-		in.closers = append(in.closers, closer)
-	}
-	return in, nil
+	return InputOf(r, closer), nil
 }
 
 // peekCtx peeks at the first n bytes, or fewer at the end of the input, and

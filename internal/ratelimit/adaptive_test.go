@@ -169,13 +169,14 @@ func TestAdaptiveFollowsAChangingLimit(t *testing.T) {
 	}
 	c := ratelimit.NewController(ratelimit.ControllerConfig{}, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	b := &bucket{rate: limitAt, burst: 10, tokens: 10}
+	var clock time.Duration
 	for _, seg := range []struct {
 		from, to time.Duration
 		limit    float64
 	}{{10 * time.Second, 20 * time.Second, 300}, {30 * time.Second, 40 * time.Second, 100}, {50 * time.Second, 60 * time.Second, 250}} {
 		// Run to the segment's start, then measure it: from 10 s after
 		// each change the rate must be back near the limit.
-		r := simulateWindow(t, c, b, seg.from, seg.to)
+		r := simulateWindow(t, c, b, &clock, seg.from, seg.to)
 		share := r.rate() / seg.limit
 		t.Logf("%v-%v: %.1f/s = %.1f%% of %v/s, 429s %.2f%%", seg.from, seg.to, r.rate(), 100*share, seg.limit, 100*r.throttleShare())
 		if share < 0.85 {
@@ -184,20 +185,17 @@ func TestAdaptiveFollowsAChangingLimit(t *testing.T) {
 	}
 }
 
-// simState carries a simulation across calls of simulateWindow.
-var simClock time.Duration
-
-// simulateWindow runs the simulation from the clock's current time to to,
-// and reports what was achieved in [from, to].
-func simulateWindow(t *testing.T, c *ratelimit.Controller, a api, from, to time.Duration) simResult {
+// simulateWindow runs the simulation from *clock to to (advancing it), and
+// reports what was achieved in [from, to].
+func simulateWindow(t *testing.T, c *ratelimit.Controller, a api, clock *time.Duration, from, to time.Duration) simResult {
 	t.Helper()
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	var res simResult
-	for simClock < to {
-		simClock += time.Duration(float64(time.Second) / c.Rate())
-		ok := a.allow(simClock)
-		c.Answer(start.Add(simClock), !ok)
-		if simClock >= from {
+	for *clock < to {
+		*clock += time.Duration(float64(time.Second) / c.Rate())
+		ok := a.allow(*clock)
+		c.Answer(start.Add(*clock), !ok)
+		if *clock >= from {
 			if ok {
 				res.accepted++
 			} else {
