@@ -90,8 +90,15 @@ func TestReconcileSettlesRowsInDoubt(t *testing.T) {
 	run := []string{"run", "--input", input, "--base-url", sb.URL, "--checkpoint", "cp.db",
 		"--rate", "0", "--workers", "8", "--progress", "none", "--quiet"}
 	p := startBg(t, dir, keyEnv(), run...)
-	if _, ended := p.wait(800 * time.Millisecond); ended {
-		t.Fatal("the run ended before the kill")
+	// Kill once requests are under way (a loaded machine, or race-built
+	// binaries, may take a while to get there).
+	for deadline := time.Now().Add(30 * time.Second); sb.Stats(t).Requests < 16; {
+		if time.Now().After(deadline) {
+			t.Fatal("the run sent nothing within 30 s")
+		}
+		if _, ended := p.wait(50 * time.Millisecond); ended {
+			t.Fatal("the run ended before the kill")
+		}
 	}
 	p.cmd.Process.Kill()
 	<-p.done
