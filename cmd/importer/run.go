@@ -155,8 +155,8 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
 		Log: log, Now: o.now,
-		Started: func(total int64) {
-			prog = newProgress(stderr, o.Progress, total, o.Quiet)
+		Started: func(st job.Start) {
+			prog = newProgress(stderr, o.Progress, st.TotalLines, o.Quiet)
 			prog.start()
 		},
 		OnRow:   func(*importer.RowResult) { prog.add() },

@@ -142,7 +142,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		ResendRejected: slices.Contains(o.Retry, checkpoint.Rejected),
 	})
 	if o.Started != nil {
-		o.Started(in.TotalLines)
+		o.Started(Start{TotalLines: in.TotalLines, Rate: limiter.Stats})
 	}
 	log.Debug("run started", "run", runID, "input", o.Input, "checkpoint", o.Checkpoint, "base_url", o.Client.BaseURL,
 		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)

@@ -10,6 +10,7 @@ import (
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
 	"github.com/p100/p100-importer/internal/p100"
+	"github.com/p100/p100-importer/internal/ratelimit"
 )
 
 // Defaults of a run's settings, as `importer run` documents them.
@@ -56,9 +57,9 @@ type Options struct {
 
 	Log *slog.Logger // nil: discard
 	Now func() time.Time
-	// Started, if set, is called once the input is open, with the lines it
-	// has after the header (-1 when unknown), before any row is sent.
-	Started func(totalLines int64)
+	// Started, if set, is called once the input is open, before any row
+	// is sent.
+	Started func(Start)
 	// OnRow, if set, is called for every row after its outcome is
 	// committed, on one goroutine.
 	OnRow func(*importer.RowResult)
@@ -71,6 +72,16 @@ type Options struct {
 	// Ledger, if set, wraps the checkpoint the importer writes (a
 	// benchmark counts its transactions).
 	Ledger func(*checkpoint.Store) importer.Ledger
+}
+
+// Start is what a run tells Options.Started.
+type Start struct {
+	// TotalLines is the lines the input has after the header; -1 when
+	// unknown (standard input, a pipe).
+	TotalLines int64
+	// Rate reports the limiter's current state (rate, phase, limit
+	// found); safe to call from any goroutine.
+	Rate func() ratelimit.Stats
 }
 
 // Result is what a finished (or stopped) run leaves.
