@@ -77,6 +77,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.cfg.Latency, "latency", 0, "`delay` added to every API request")
 	fs.Float64Var(&o.cfg.RateLimit, "rate-limit", 0, "API requests per second over all clients, 0 for no limit")
 	fs.IntVar(&o.cfg.Burst, "burst", 10, "token bucket size of the rate limit")
+	fs.DurationVar(&o.cfg.RateWindow, "rate-window", 0, "make --rate-limit N a fixed window: at most N requests in each window of this `length` (0: a token bucket)")
+	fs.StringVar(&o.cfg.RateHeaders, "rate-headers", "", "announce the rate limit on every answer: ietf (RateLimit and RateLimit-Policy) or x (X-RateLimit-Limit, -Remaining, -Reset); empty sends none")
 	fs.Float64Var(&o.cfg.FailRate, "fail-rate", 0, "`fraction` of creates answered P501")
 	fs.Float64Var(&o.cfg.ErrorRate, "error-rate", 0, "`fraction` of creates answered P500")
 	fs.Float64Var(&o.cfg.ResetRate, "reset-rate", 0, "`fraction` of creates whose connection is reset (half after creating the user)")
@@ -114,6 +116,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, usageFailure(fs, "--rate-limit must not be negative")
 	case o.cfg.RateLimit > 0 && o.cfg.Burst < 1:
 		return o, usageFailure(fs, "--burst must be at least 1 with --rate-limit")
+	case o.cfg.RateWindow < 0:
+		return o, usageFailure(fs, "--rate-window must not be negative")
+	case o.cfg.RateHeaders != "" && o.cfg.RateHeaders != sandbox.HeadersIETF && o.cfg.RateHeaders != sandbox.HeadersX:
+		return o, usageFailure(fs, "--rate-headers %q: want ietf or x", o.cfg.RateHeaders)
+	case o.cfg.RateHeaders != "" && o.cfg.RateWindow%time.Second != 0:
+		return o, usageFailure(fs, "--rate-headers needs a --rate-window of whole seconds (the headers count in seconds)")
 	}
 	return o, nil
 }
@@ -157,6 +165,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"latency", o.cfg.Latency,
 		"rate_limit", o.cfg.RateLimit,
 		"burst", o.cfg.Burst,
+		"rate_window", o.cfg.RateWindow,
+		"rate_headers", o.cfg.RateHeaders,
 		"fail_rate", o.cfg.FailRate,
 		"error_rate", o.cfg.ErrorRate,
 		"reset_rate", o.cfg.ResetRate,

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/time/rate"
 )
 
 // DefaultAPIKey is the key a Server accepts when Config.APIKey is empty.
@@ -40,6 +38,13 @@ type Config struct {
 	RateLimit float64
 	// Burst is the token bucket's size (at least 1 when RateLimit is set).
 	Burst int
+	// RateWindow, when positive, makes RateLimit a fixed window instead:
+	// at most RateLimit requests in each window of this length (Burst is
+	// then unused). A 429's Retry-After is the rest of the window.
+	RateWindow time.Duration
+	// RateHeaders makes every API answer announce the limit: HeadersIETF
+	// or HeadersX; "" sends none.
+	RateHeaders string
 
 	// KeepRequests keeps every created user's request fields, for
 	// GET /_sandbox/users?requests=1: a test can then check what arrived,
@@ -76,11 +81,18 @@ type Config struct {
 // Faults are the fault rates of a Server, each a fraction between 0 and 1
 // of the create requests (see Config). The JSON form is the body of
 // PUT /_sandbox/faults.
+//
+// RateLimit and Burst, when present, change the rate limit (requests per
+// second, or per window with Config.RateWindow; 0 removes it) from the
+// next request on; left out, the limit stays as it is. GET shows them.
 type Faults struct {
 	FailRate  float64 `json:"fail_rate"`
 	ErrorRate float64 `json:"error_rate"`
 	ResetRate float64 `json:"reset_rate"`
 	SlowRate  float64 `json:"slow_rate"`
+
+	RateLimit *float64 `json:"rate_limit,omitempty"`
+	Burst     *int     `json:"burst,omitempty"`
 }
 
 func (f Faults) any() bool {
@@ -97,6 +109,12 @@ func (f Faults) clamped() Faults {
 }
 
 func (f Faults) validate() error {
+	if f.RateLimit != nil && !(*f.RateLimit >= 0) {
+		return fmt.Errorf("rate_limit must not be negative, got %v", *f.RateLimit)
+	}
+	if f.Burst != nil && *f.Burst < 1 {
+		return fmt.Errorf("burst must be at least 1, got %d", *f.Burst)
+	}
 	for _, r := range []struct {
 		name string
 		v    float64
@@ -166,7 +184,7 @@ type Server struct {
 	latency     time.Duration
 	slowLatency time.Duration
 	now         func() time.Time
-	limiter     *rate.Limiter // nil: unlimited
+	gate        *gate
 	keepReqs    bool
 
 	faults atomic.Pointer[Faults]
@@ -203,9 +221,7 @@ func New(cfg Config) *Server {
 		users:       newStore(),
 		keepReqs:    cfg.KeepRequests,
 	}
-	if cfg.RateLimit > 0 && !math.IsInf(cfg.RateLimit, 1) {
-		s.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(cfg.Burst, 1))
-	}
+	s.gate = newGate(cfg.RateLimit, cfg.Burst, cfg.RateWindow, cfg.RateHeaders)
 	s.SetFaults(Faults{
 		FailRate:  cfg.FailRate,
 		ErrorRate: cfg.ErrorRate,
@@ -237,15 +253,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // SetFaults changes the fault rates of the create requests that arrive
-// from now on. Rates are clamped to [0, 1].
+// from now on, and the rate limit when f sets it. Rates are clamped to
+// [0, 1].
 func (s *Server) SetFaults(f Faults) {
+	if f.RateLimit != nil || f.Burst != nil {
+		limit, burst := s.gate.current()
+		if f.RateLimit != nil {
+			limit = *f.RateLimit
+		}
+		if f.Burst != nil {
+			burst = *f.Burst
+		}
+		s.gate.setLimit(limit, burst)
+	}
 	f = f.clamped()
 	s.faults.Store(&f)
 }
 
-// Faults returns the current fault rates.
+// Faults returns the current fault rates (RateLimit and Burst nil: see
+// RateLimit).
 func (s *Server) Faults() Faults {
 	return *s.faults.Load()
+}
+
+// RateLimit returns the rate limit in force (0: none) and the bucket's size.
+func (s *Server) RateLimit() (limit float64, burst int) {
+	return s.gate.current()
 }
 
 // Stats returns the counters of the server.
@@ -365,16 +398,13 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 		writeJSON(w, http.StatusUnauthorized, bodyWrongKey)
 		return false
 	}
-	if s.limiter != nil {
-		now := s.now()
-		res := s.limiter.ReserveN(now, 1)
-		if delay := res.DelayFrom(now); !res.OK() || delay > 0 {
-			res.CancelAt(now)
-			s.stats.throttled.Add(1)
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(delay)))
-			writeJSON(w, http.StatusTooManyRequests, bodyThrottled)
-			return false
-		}
+	ok, delay, q := s.gate.admit(s.now())
+	s.gate.writeHeaders(w, q)
+	if !ok {
+		s.stats.throttled.Add(1)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(delay)))
+		writeJSON(w, http.StatusTooManyRequests, bodyThrottled)
+		return false
 	}
 	return true
 }
@@ -593,11 +623,15 @@ func (s *Server) Requests() map[string]map[string]string {
 }
 
 // serveFaults shows (GET) or replaces (PUT) the fault rates. PUT replaces
-// all four: a rate left out of the body becomes 0.
+// all four: a rate left out of the body becomes 0. The rate limit changes
+// only when the body has rate_limit or burst.
 func (s *Server) serveFaults(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		writeValue(w, http.StatusOK, s.Faults())
+		f := s.Faults()
+		limit, burst := s.RateLimit()
+		f.RateLimit, f.Burst = &limit, &burst
+		writeValue(w, http.StatusOK, f)
 	case http.MethodPut:
 		f, err := decodeFaults(w, r)
 		if err != nil {

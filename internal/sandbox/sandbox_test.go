@@ -597,7 +597,10 @@ func TestSetFaults(t *testing.T) {
 		r := s.MustDo(t, s.newRequest(t, http.MethodGet, "/_sandbox/faults", "", nil))
 		var f sandbox.Faults
 		MustDecode(t, r, &f)
-		if f != (sandbox.Faults{}) {
+		if f.RateLimit == nil || *f.RateLimit != 0 || f.Burst == nil {
+			t.Errorf("GET faults: rate_limit %v, burst %v; want 0 and the bucket's size", f.RateLimit, f.Burst)
+		}
+		if f.RateLimit, f.Burst = nil, nil; f != (sandbox.Faults{}) {
 			t.Errorf("GET faults = %+v", f)
 		}
 	})
