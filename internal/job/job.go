@@ -32,6 +32,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	o.defaults()
 	log := o.Log
 	o.Client.MaxConns = o.Workers
+	limiter := ratelimit.New(ratelimit.Config{Auto: o.RateAuto, Share: o.RateShare, Rate: o.Rate, Burst: o.Burst})
+	if o.RateAuto {
+		o.Client.OnHeaders = limiter.ObserveHeaders // an API that says its limit is paced to it
+	}
 	client, err := p100.New(o.Client)
 	if err != nil {
 		return Result{}, &ConfigError{err}
@@ -113,7 +117,6 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		defer rep.Abort() // no-op after Commit
 	}
 	rows := &rowTeller{log: log, in: in, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}}
-	limiter := ratelimit.New(ratelimit.Config{Auto: o.RateAuto, Share: o.RateShare, Rate: o.Rate, Burst: o.Burst})
 	var ledger importer.Ledger = store
 	if o.Ledger != nil {
 		ledger = o.Ledger(store)

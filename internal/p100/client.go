@@ -107,6 +107,10 @@ type Config struct {
 	MaxConns int
 	// UserAgent is sent with every request.
 	UserAgent string
+	// OnHeaders, if set, is given the headers of every answer (its
+	// rate-limit fields), from the goroutine that made the request,
+	// before the call returns.
+	OnHeaders func(http.Header)
 }
 
 // Client calls the P100 Partner API. It is safe for concurrent use.
@@ -119,6 +123,7 @@ type Client struct {
 	timeout   time.Duration
 	maxBody   int64
 	agent     string
+	onHeaders func(http.Header)
 }
 
 // New returns a Client for cfg. It refuses a base URL that is not https,
@@ -134,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	key := cfg.APIKey
 	c := &Client{base: base, createURL: base.JoinPath(createPath).String(), key: &key, timeout: cfg.Timeout,
-		maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent, buffers: &sync.Pool{}}
+		maxBody: cfg.MaxResponseBytes, agent: cfg.UserAgent, onHeaders: cfg.OnHeaders, buffers: &sync.Pool{}}
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
 	}
@@ -269,6 +274,9 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, out
 		return 0, transportError(ctx, err)
 	}
 	defer resp.Body.Close()
+	if c.onHeaders != nil {
+		c.onHeaders(resp.Header)
+	}
 
 	buf, _ := c.buffers.Get().(*bytes.Buffer)
 	if buf == nil {

@@ -60,13 +60,18 @@ type Controller struct {
 	phase Phase
 	limit float64 // the limit found (an upper bound seen as 429s); 0: none yet
 
-	lastChange time.Time // the last change of rate
-	lastCut    time.Time // the last cut on a 429
-	hi         float64   // the rate that met the last 429
-	lastHi     float64   // hi, while the climb it ended is the current one
-	hold       time.Duration
-	cleanSteps int // creeps in a row without a 429
-	headers    bool
+	lastChange    time.Time // the last change of rate
+	lastCut       time.Time // the last cut on a 429
+	hi            float64   // the rate that met the last 429
+	lastHi        float64   // hi, while the climb it ended is the current one
+	hold          time.Duration
+	cleanSteps    int           // creeps in a row without a 429
+	headers       bool          // paced by the API's rate-limit headers
+	trust         float64       // with headers: the share of their limit used
+	longestReset  time.Duration // with headers without a window
+	quota         Quota         // with headers: the last one
+	windowStart   time.Time     // with headers: when the quota's window seemed to start
+	lastRemaining float64       // with headers: the last remaining told
 
 	good      [windowBuckets]int // good answers per bucket
 	bad       [windowBuckets]int // 429s per bucket
@@ -129,6 +134,12 @@ func (c *Controller) Answer(now time.Time, throttled bool) float64 {
 		c.throttled++
 		c.advance(now)
 		c.bad[windowBuckets-1]++
+		if c.headers {
+			// The headers promised more than the API gave: trust them less.
+			c.trust = math.Max(c.trust*0.95, 0.5)
+			c.rate = c.clamp(c.cfg.Share * c.trust * c.limit)
+			return c.rate
+		}
 		c.onThrottled(now)
 		return c.rate
 	}
@@ -239,23 +250,68 @@ func (c *Controller) PauseAdvised(now time.Time) bool {
 	return bad > 2 && bad > good
 }
 
-// FromHeaders paces to what the API's rate-limit headers say: remaining
-// requests until reset (or limit per window when remaining is unknown), at
-// the configured share. The controller then no longer climbs on its own.
-func (c *Controller) FromHeaders(now time.Time, limit, remaining float64, window time.Duration) float64 {
-	if window <= 0 {
-		return c.rate
+// HeaderTrust is the share of a limit announced in headers that the
+// controller paces at: the margin absorbs the jitter between the client's
+// pacing and the API's count. Each 429 met despite the headers lowers it
+// by a twentieth, down to a half.
+const HeaderTrust = 0.99
+
+// FromQuota paces to what the API's rate-limit headers say (see
+// ParseQuota), at the configured share; from then on the controller no
+// longer climbs or cuts on its own. inFlight is the requests sent and not
+// yet answered, this one included: the quota does not count those sent
+// after it. resume, when not zero, is when the quota is whole again and
+// requests may go on: none is left for them now.
+func (c *Controller) FromQuota(now time.Time, q Quota, inFlight int) (rate float64, resume time.Time) {
+	perSecond := q.Rate()
+	if perSecond == 0 && q.Limit > 0 && q.Reset > 0 {
+		// A limit without its window (X-RateLimit-*): the window is the
+		// longest reset seen, in whole seconds as the headers count.
+		c.longestReset = max(c.longestReset, time.Duration(math.Ceil(q.Reset.Seconds()))*time.Second)
+		perSecond = q.Limit / c.longestReset.Seconds()
 	}
-	perSecond := limit / window.Seconds()
-	if remaining >= 0 {
-		perSecond = math.Min(perSecond, remaining/window.Seconds())
+	if perSecond == 0 && q.Remaining >= 0 && q.Reset > 0 {
+		perSecond = q.Remaining / q.Reset.Seconds() // what is left, spread over the time left
 	}
-	c.headers = true
-	c.limit = limit / window.Seconds()
-	c.rate = c.clamp(c.cfg.Share * perSecond)
+	if perSecond <= 0 {
+		return c.rate, time.Time{}
+	}
+	if !c.headers {
+		c.headers, c.trust = true, HeaderTrust
+	}
+	c.limit = perSecond
+	c.rate = c.clamp(c.cfg.Share * c.trust * perSecond)
 	c.phase = Holding
 	c.lastChange = now
-	return c.rate
+	return c.rate, c.quotaSpent(now, q, inFlight)
+}
+
+// quotaSpent returns when requests may go on if the quota has nothing left
+// for another one, counting those in flight (sent after the answer that
+// told it); zero otherwise. A quota counted per window ends when the
+// window does: its start is seen as the answer whose remaining went up, a
+// closer estimate than the reset header's whole seconds.
+func (c *Controller) quotaSpent(now time.Time, q Quota, inFlight int) time.Time {
+	if q.Remaining < 0 {
+		return time.Time{}
+	}
+	if q.Remaining > c.lastRemaining || c.windowStart.IsZero() {
+		c.windowStart = now
+	}
+	c.lastRemaining = q.Remaining
+	if q.Remaining-float64(max(inFlight-1, 0)) > 0 {
+		return time.Time{}
+	}
+	end := now.Add(q.Reset)
+	if q.Window > 0 {
+		if est := c.windowStart.Add(q.Window); est.After(now) && (q.Reset == 0 || est.Before(end)) {
+			end = est
+		}
+	}
+	if !end.After(now) {
+		return time.Time{}
+	}
+	return end
 }
 
 // countGood adds a good answer to the window.

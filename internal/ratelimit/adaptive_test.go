@@ -207,24 +207,70 @@ func simulateWindow(t *testing.T, c *ratelimit.Controller, a api, clock *time.Du
 	return res
 }
 
-// TestFromHeaders: an API that says its limit is paced to exactly it.
-func TestFromHeaders(t *testing.T) {
+// TestFromQuota: an API that says its limit is paced to just under it.
+func TestFromQuota(t *testing.T) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	c := ratelimit.NewController(ratelimit.ControllerConfig{Share: 0.8}, now)
-	if r := c.FromHeaders(now, 100, 50, 10*time.Second); r != 4 { // 50 left in 10 s at 80%
-		t.Errorf("rate %v, want 4", r)
+	trust := ratelimit.HeaderTrust
+	tests := []struct {
+		name       string
+		share      float64
+		quotas     []ratelimit.Quota // fed in order; the last one is checked
+		inFlight   int
+		wantRate   float64
+		wantResume time.Duration // 0: none
+	}{
+		{"policy: limit per window", 1, []ratelimit.Quota{{Limit: 400, Window: time.Second, Remaining: 200, Reset: time.Second}}, 5, 400 * trust, 0},
+		{"with a share", 0.5, []ratelimit.Quota{{Limit: 100, Window: 10 * time.Second, Remaining: -1}}, 1, 5 * trust, 0},
+		{"spent: wait for the reset", 1, []ratelimit.Quota{{Limit: 100, Window: time.Minute, Remaining: 0, Reset: 20 * time.Second}}, 1, 100.0 / 60 * trust, 20 * time.Second},
+		{"the requests in flight spend what is left", 1, []ratelimit.Quota{{Limit: 10, Window: time.Second, Remaining: 3, Reset: time.Second}}, 4, 10 * trust, time.Second},
+		{"enough left for those in flight", 1, []ratelimit.Quota{{Limit: 10, Window: time.Second, Remaining: 4, Reset: time.Second}}, 4, 10 * trust, 0},
+		// X-RateLimit-* say no window: the longest reset seen is it.
+		{"window from the resets", 1, []ratelimit.Quota{
+			{Limit: 600, Remaining: 590, Reset: 60 * time.Second},
+			{Limit: 600, Remaining: 300, Reset: 30 * time.Second},
+		}, 1, 10 * trust, 0},
+		{"only what is left", 1, []ratelimit.Quota{{Limit: -1, Remaining: 50, Reset: 10 * time.Second}}, 1, 5 * trust, 0},
 	}
-	if r := c.FromHeaders(now, 100, -1, 10*time.Second); r != 8 { // 100 per 10 s at 80%
-		t.Errorf("rate %v, want 8", r)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ratelimit.NewController(ratelimit.ControllerConfig{Share: tt.share}, now)
+			var rate float64
+			var resume time.Time
+			for _, q := range tt.quotas {
+				rate, resume = c.FromQuota(now, q, tt.inFlight)
+			}
+			if math.Abs(rate-tt.wantRate) > 1e-9 || c.Rate() != rate {
+				t.Errorf("rate %v (controller %v), want %v", rate, c.Rate(), tt.wantRate)
+			}
+			var gotResume time.Duration
+			if !resume.IsZero() {
+				gotResume = resume.Sub(now)
+			}
+			if gotResume != tt.wantResume {
+				t.Errorf("resume after %v, want %v", gotResume, tt.wantResume)
+			}
+			if c.Phase() != ratelimit.Holding {
+				t.Errorf("phase %s, want holding", c.Phase())
+			}
+		})
 	}
-	if c.Limit() != 10 || c.Phase() != ratelimit.Holding {
-		t.Errorf("limit %v phase %s", c.Limit(), c.Phase())
-	}
-	// Good answers no longer move a header-paced rate.
-	for i := range 100 {
-		c.Answer(now.Add(time.Duration(i)*time.Second), false)
-	}
-	if c.Rate() != 8 {
-		t.Errorf("rate moved to %v without the headers", c.Rate())
-	}
+
+	t.Run("good answers no longer move it; a 429 lowers the trust", func(t *testing.T) {
+		c := ratelimit.NewController(ratelimit.ControllerConfig{}, now)
+		c.FromQuota(now, ratelimit.Quota{Limit: 100, Window: time.Second, Remaining: -1}, 1)
+		for i := range 100 {
+			c.Answer(now.Add(time.Duration(i)*time.Second), false)
+		}
+		if c.Rate() != 100*trust {
+			t.Errorf("rate moved to %v on good answers", c.Rate())
+		}
+		c.Answer(now.Add(101*time.Second), true)
+		if want := 100 * trust * 0.95; math.Abs(c.Rate()-want) > 1e-9 {
+			t.Errorf("after a 429: rate %v, want %v", c.Rate(), want)
+		}
+		c.FromQuota(now.Add(102*time.Second), ratelimit.Quota{Limit: 100, Window: time.Second, Remaining: -1}, 1)
+		if want := 100 * trust * 0.95; math.Abs(c.Rate()-want) > 1e-9 {
+			t.Errorf("the next headers forgot the 429: rate %v, want %v", c.Rate(), want)
+		}
+	})
 }

@@ -3,7 +3,9 @@ package ratelimit
 import (
 	"context"
 	"math"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -46,6 +48,8 @@ type Limiter struct {
 	notBefore time.Time // shared pause after a 429
 	throttled int64
 	paused    time.Duration
+
+	granted, answered atomic.Int64 // requests let through, and answers told
 }
 
 // New returns a Limiter for cfg.
@@ -79,11 +83,32 @@ func New(cfg Config) *Limiter {
 // available, or ctx is done.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
+		if err := l.waitPause(ctx); err != nil {
+			return err
+		}
+		if err := l.bucket.Wait(ctx); err != nil {
+			return err
+		}
+		// A pause that began while the token was awaited (a 429, a spent
+		// quota) holds this request too.
+		l.mu.Lock()
+		paused := l.now().Before(l.notBefore)
+		l.mu.Unlock()
+		if !paused {
+			l.granted.Add(1)
+			return nil
+		}
+	}
+}
+
+// waitPause blocks until the shared pause (if any) is over, or ctx is done.
+func (l *Limiter) waitPause(ctx context.Context) error {
+	for {
 		l.mu.Lock()
 		d := l.notBefore.Sub(l.now())
 		l.mu.Unlock()
 		if d <= 0 {
-			break
+			return nil
 		}
 		t := time.NewTimer(d)
 		select {
@@ -93,7 +118,6 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	return l.bucket.Wait(ctx)
 }
 
 // Throttled tells the limiter the API answered 429. Every worker pauses for
@@ -104,6 +128,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	if retryAfter <= 0 {
 		retryAfter = DefaultPause
 	}
+	l.answered.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.throttled++
@@ -139,6 +164,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 // Succeeded tells the limiter a response was not throttled. After about a
 // second's worth of good responses the rate climbs back towards the target.
 func (l *Limiter) Succeeded() {
+	l.answered.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ctl != nil {
@@ -187,12 +213,33 @@ func (l *Limiter) Stats() Stats {
 	return st
 }
 
-// FromHeaders paces to what the API's rate-limit headers say (see
-// Controller.FromHeaders); only with Config.Auto.
-func (l *Limiter) FromHeaders(limit, remaining float64, window time.Duration) {
+// ObserveHeaders reads the rate-limit headers of an answer (see
+// ParseQuota) and, with Config.Auto, paces to them: call it for every
+// answer, before Succeeded or Throttled. A quota spent pauses every
+// request until it resets.
+func (l *Limiter) ObserveHeaders(h http.Header) {
+	if l.ctl == nil {
+		return
+	}
+	now := l.now()
+	q, ok := ParseQuota(h, now)
+	if !ok {
+		return
+	}
+	inFlight := int(l.granted.Load() - l.answered.Load())
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ctl != nil {
-		l.setRate(l.ctl.FromHeaders(l.now(), limit, remaining, window))
+	r, resume := l.ctl.FromQuota(now, q, inFlight)
+	l.setRate(r)
+	if resume.After(l.notBefore) {
+		l.paused += resume.Sub(maxTime(now, l.notBefore))
+		l.notBefore = resume
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
