@@ -65,6 +65,7 @@ func (b *bench) all(ctx context.Context) error {
 	}{
 		{"throughput", b.throughput},
 		{"rate", b.ratePrecision},
+		{"adaptive", b.adaptive},
 		{"latency", b.latencyHiding},
 		{"memory", b.memory},
 		{"resume", b.resume},

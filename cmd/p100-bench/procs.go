@@ -245,6 +245,7 @@ type importSummary struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 	RowsPerSecond   float64 `json:"rows_per_second"`
 	ExitCode        int     `json:"exit_code"`
+	RateLimitFound  float64 `json:"rate_limit_found"`
 }
 
 // importRun is one `importer run` and what it cost.

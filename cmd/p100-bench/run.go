@@ -30,7 +30,7 @@ func (e usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // caseNames lists the benchmark cases in the order they run.
-var caseNames = []string{"throughput", "rate", "latency", "memory", "resume", "validate", "hostile"}
+var caseNames = []string{"throughput", "rate", "adaptive", "latency", "memory", "resume", "validate", "hostile"}
 
 // options are the settings of a benchmark run; the defaults are issue 6's.
 type options struct {
