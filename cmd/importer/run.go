@@ -89,25 +89,10 @@ func envOr(name, def string) string {
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := newRunFlags(&o)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	return runImport(ctx, o, stdout, stderr)
-}
-
-// parseFlags parses args, refusing stray arguments.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags come as --name value)", fs.Arg(0))
-	}
-	return nil
 }
 
 // runImport is `importer run`: the flags become job.Options, and the run's

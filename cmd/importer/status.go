@@ -24,7 +24,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&o.Checkpoint, "checkpoint", "p100-import.db", "SQLite checkpoint `file` to read")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON instead of text")
 	fs.IntVar(&o.Runs, "runs", 5, "how many of the last runs to show")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	return runStatus(ctx, o, stdout)
