@@ -37,13 +37,19 @@ func TestWrongKeyMessage(t *testing.T) {
 		t.Fatalf("exit %d, want 3; stderr:\n%s", r.code, r.stderr)
 	}
 	want := []string{"the API refused the key (HTTP 401", "check P100_API_KEY or --api-key-file"}
-	not := []string{"401 401", "NETWORK", "aborted by the API", "a-wrong-key"}
+	not := []string{"401 401", "aborted by the API", "a-wrong-key"}
 	checkSays(t, "stderr", r.stderr, want, not)
+	// The reason names no transport error (requests cut off by the stop
+	// are NETWORK rows, and their log lines say why).
+	not = append(not, "NETWORK")
 	sum := readSummary(t, filepath.Join(dir, "summary.json"))
 	checkSays(t, "the summary's exit_reason", sum.ExitReason, want, not)
-	if last := lastLine(r.stderr); !strings.HasPrefix(last, "importer: the API refused the key") {
+	last := lastLine(r.stderr)
+	checkSays(t, "the last line", last, want, not)
+	if !strings.HasPrefix(last, "importer: the API refused the key") {
 		t.Errorf("the last line is %q, want the reason", last)
 	}
+	checkSays(t, "stderr", r.stderr, nil, []string{"NETWORK: aborted", "last error: p100: NETWORK"})
 }
 
 func TestNothingAnswersMessage(t *testing.T) {
