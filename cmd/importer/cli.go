@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/job"
@@ -82,6 +83,7 @@ Usage:
   importer status   [--checkpoint DB]      what the checkpoint holds
   importer export   [--checkpoint DB]      externalUserId -> P100 userId, or the failures
   importer reconcile [--checkpoint DB]     look up the rows in doubt in P100 and record what it says
+  importer help COMMAND                    the flags of COMMAND (also: importer COMMAND --help)
   importer --version
 
 The API key is read from the environment variable P100_API_KEY or from the
@@ -111,11 +113,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "importer %s\n", version)
 		return nil
 	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usageText)
-		return nil
+		if len(rest) == 0 || rest[0] == "help" {
+			fmt.Fprint(stdout, usageText)
+			return nil
+		}
+		if rest[0] == "version" {
+			fmt.Fprintln(stdout, "importer version (or --version): print the version and exit")
+			return nil
+		}
+		if !slices.Contains(commands, rest[0]) {
+			err = unknownCommand(rest[0])
+			break
+		}
+		return run(ctx, []string{rest[0], "--help"}, stdout, stderr) // the command's own help
 	default:
-		fmt.Fprint(stderr, usageText)
-		return usagef("unknown command %s", quoteCommand(cmd))
+		err = unknownCommand(cmd)
 	}
 	if err != nil && !errors.Is(err, errHelp) && !errors.Is(err, errRowErrors) {
 		fmt.Fprintf(stderr, "importer: %v\n", err)

@@ -661,8 +661,8 @@ func TestErrorBudgetStopsTheRun(t *testing.T) {
 
 	r := runImporter(t, dir, keyEnv(), "run", "--input", input, "--base-url", sb.URL, "--checkpoint", "cp.db",
 		"--rate", "0", "--workers", "2", "--max-errors", "10", "--progress", "none", "--summary", "summary.json")
-	if r.code != 3 || !strings.Contains(r.stderr, "error budget") {
-		t.Errorf("exit %d, want 3 with \"error budget\" in stderr:\n%s", r.code, r.stderr)
+	if r.code != 3 || !strings.Contains(r.stderr, "the --max-errors limit (10)") {
+		t.Errorf("exit %d, want 3 naming the --max-errors limit in stderr:\n%s", r.code, r.stderr)
 	}
 	sum := readSummary(t, filepath.Join(dir, "summary.json"))
 	st := sb.Stats(t)

@@ -65,7 +65,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"all created", keyEnv(), []string{"run", "--input", users, "--base-url", sb.URL, "--checkpoint", "ok.db"}, 0, "exit code 0"},
 		{"no key", nil, []string{"run", "--input", users, "--base-url", sb.URL}, 2, "P100_API_KEY"},
-		{"unknown flag", keyEnv(), []string{"run", "--input", users, "--api-key", "x"}, 2, "flag provided but not defined"},
+		{"unknown flag", keyEnv(), []string{"run", "--input", users, "--api-key", "x"}, 2, "unknown flag --api-key"},
 		{"missing input file", keyEnv(), []string{"run", "--input", "nope.csv", "--base-url", sb.URL}, 2, "nope.csv"},
 		{"plain http to a remote host", keyEnv(), []string{"run", "--input", users, "--base-url", "http://example.com"}, 2, "plain http"},
 		{"wrong key", []string{"P100_API_KEY=not-the-key"}, []string{"run", "--input", users, "--base-url", sb.URL, "--checkpoint", "bad.db"}, 3, "xo2"},

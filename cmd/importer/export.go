@@ -32,7 +32,7 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&o.State, "state", "created,exists", "comma-separated states to export: created, exists, failed, rejected, invalid, in_flight, changed, or all")
 	fs.StringVar(&o.Format, "format", "csv", "csv or json")
 	fs.StringVar(&o.Output, "output", "", "write to this `file` (atomically, mode 0600) instead of standard output")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	return runExport(ctx, o, stdout)

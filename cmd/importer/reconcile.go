@@ -39,7 +39,7 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.DurationVar(&o.Timeout, "timeout", job.DefaultTimeout, "timeout of one request")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, o.LogFormat, o.LogLevel)

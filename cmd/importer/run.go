@@ -89,25 +89,10 @@ func envOr(name, def string) string {
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := newRunFlags(&o)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	return runImport(ctx, o, stdout, stderr)
-}
-
-// parseFlags parses args, refusing stray arguments.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags come as --name value)", fs.Arg(0))
-	}
-	return nil
 }
 
 // runImport is `importer run`: the flags become job.Options, and the run's
@@ -308,9 +293,48 @@ func trimKey(s string) string { return strings.TrimRight(s, "\r\n ") }
 func printSummary(w io.Writer, sum *importer.Summary, o runOptions, reportRows int) {
 	sum.WriteText(w)
 	if reportRows > 0 {
-		fmt.Fprintf(w, "failure report: %s (%d rows; fix them and feed the file back with --input)\n", o.Report, reportRows)
+		fmt.Fprintf(w, "failure report: %s (%d rows; %s)\n", o.Report, reportRows, reportAdvice(sum))
 	}
-	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, exitMeaning(sum.ExitCode))
+	meaning := exitMeaning(sum.ExitCode)
+	if sum.ExitCode == ExitRowErrors {
+		meaning = "finished; some rows were not imported: " + rowsAdvice(sum, o)
+	}
+	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, meaning)
+}
+
+// reportAdvice says what to do with the failure report's rows: invalid and
+// rejected ones need fixing; failed ones (P500, P501, 429, 5xx, timeouts)
+// only need sending again.
+func reportAdvice(sum *importer.Summary) string {
+	fix, resend := sum.Invalid+sum.Rejected, sum.Failed
+	switch {
+	case fix == 0:
+		return "they failed on transient errors, which say nothing against the rows: rerun with the same checkpoint to send them again (--retry-failed needs no --input)"
+	case resend == 0:
+		return "fix them and feed the file back with --input"
+	}
+	return fmt.Sprintf("fix the %d invalid or rejected and feed the file back with --input; the %d failed on transient errors are sent again by any rerun", fix, resend)
+}
+
+// rowsAdvice says where the rows not imported are listed.
+func rowsAdvice(sum *importer.Summary, o runOptions) string {
+	if o.Report != "" {
+		return "see the report"
+	}
+	states := []string{}
+	for _, s := range []struct {
+		n    int
+		name string
+	}{{sum.Invalid, "invalid"}, {sum.Rejected, "rejected"}, {sum.Failed, "failed"}} {
+		if s.n > 0 {
+			states = append(states, s.name)
+		}
+	}
+	if len(states) == 0 {
+		states = []string{"failed", "rejected", "invalid"}
+	}
+	return fmt.Sprintf("rerun with --report FILE to get them, or list them with `importer export --checkpoint %s --state %s`",
+		o.Checkpoint, strings.Join(states, ","))
 }
 
 // exitReason says in words why the run ended as it did.
@@ -326,11 +350,11 @@ func exitMeaning(code int) string {
 	case ExitOK:
 		return "every row created, existing or done before"
 	case ExitRowErrors:
-		return "finished; some rows were not imported (see the report)"
+		return "finished; some rows were not imported"
 	case ExitUsage:
 		return "usage, configuration or input error"
 	case ExitAborted:
-		return "aborted by the API; safe to rerun"
+		return "stopped early, for the reason below; the checkpoint keeps what was done: rerun once it is dealt with"
 	case ExitInterrupted:
 		return "interrupted; safe to rerun with the same checkpoint"
 	}

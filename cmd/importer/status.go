@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/importer"
 )
 
 // statusOptions are the settings of `importer status`.
@@ -24,7 +28,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&o.Checkpoint, "checkpoint", "p100-import.db", "SQLite checkpoint `file` to read")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON instead of text")
 	fs.IntVar(&o.Runs, "runs", 5, "how many of the last runs to show")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	return runStatus(ctx, o, stdout)
@@ -62,6 +66,9 @@ type statusRun struct {
 // runStatus reads the checkpoint without writing to it; it works while a
 // run holds the checkpoint.
 func runStatus(ctx context.Context, o statusOptions, stdout io.Writer) error {
+	if _, err := os.Stat(o.Checkpoint); errors.Is(err, os.ErrNotExist) {
+		return usagef("no checkpoint at %s: run `importer run` first, or pass --checkpoint FILE (the one your runs use)", o.Checkpoint)
+	}
 	store, err := checkpoint.Open(ctx, o.Checkpoint, checkpoint.Options{ReadOnly: true})
 	if err != nil {
 		return internalError{fmt.Errorf("open checkpoint %s: %w", o.Checkpoint, err)}
@@ -104,38 +111,95 @@ func runStatus(ctx context.Context, o statusOptions, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "checkpoint %s: %d rows\n", o.Checkpoint, rep.Rows)
+	writeStatusText(stdout, &rep)
+	return nil
+}
+
+// stateMeaning says what a row in each state is, and what comes next.
+var stateMeaning = map[string]string{
+	string(checkpoint.InFlight): "sent, answer not recorded (a run is going, or was killed): the next run or `importer reconcile` settles them",
+	string(checkpoint.Created):  "created in P100 by this tool; never sent again",
+	string(checkpoint.Exists):   "already in P100 (P411); never sent again",
+	string(checkpoint.Invalid):  "refused here, never sent: fix them and feed them back with --input",
+	string(checkpoint.Rejected): "refused by P100 (P403...): fix them; sent again once changed",
+	string(checkpoint.Failed):   "transient errors outlasted the retries: the next run sends them again",
+	"changed":                   "created rows seen later with other content; not re-sent (a flag, not a state)",
+}
+
+// writeStatusText writes status for people: a table of the states, the
+// rows in doubt, the most common errors and a table of the last runs.
+func writeStatusText(w io.Writer, rep *statusReport) {
+	fmt.Fprintf(w, "checkpoint %s: %d rows\n\n", rep.Checkpoint, rep.Rows)
+	const row = "  %-10s %8v  %s\n"
+	fmt.Fprintf(w, row, "state", "rows", "meaning")
 	for _, s := range checkpoint.States {
-		fmt.Fprintf(stdout, "  %-10s %d\n", s, rep.States[string(s)])
+		fmt.Fprintf(w, row, s, rep.States[string(s)], stateMeaning[string(s)])
 	}
-	fmt.Fprintf(stdout, "  %-10s %d (created rows seen later with other content; not re-sent)\n", "changed", rep.Changed)
+	fmt.Fprintf(w, row, "changed", rep.Changed, stateMeaning["changed"])
 	if rep.InDoubt > 0 {
-		fmt.Fprintf(stdout, "in doubt: %d rows (in flight when a run died, or created without a known userId): importer reconcile settles them\n", rep.InDoubt)
+		fmt.Fprintf(w, "\nin doubt: %d rows (in flight when a run died, or created without a known userId): importer reconcile settles them\n", rep.InDoubt)
 	}
 	if len(rep.Errors) > 0 {
-		fmt.Fprintln(stdout, "most common errors:")
+		fmt.Fprintln(w, "\nmost common errors:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  state\tcode\trows")
 		for _, e := range rep.Errors {
-			fmt.Fprintf(stdout, "  %-8s %-14s %d\n", e.State, orDash(e.Code), e.Count)
+			fmt.Fprintf(tw, "  %s\t%s\t%d\n", e.State, orDash(e.Code), e.Count)
 		}
+		tw.Flush()
 	}
-	if len(rep.Runs) > 0 {
-		fmt.Fprintln(stdout, "last runs:")
-		for _, r := range rep.Runs {
-			end, code := "running or killed", "-"
-			if r.Finished != nil {
-				end = r.Finished.Format(time.RFC3339)
-			}
-			if r.ExitCode != nil {
-				code = fmt.Sprint(*r.ExitCode)
-			}
-			fmt.Fprintf(stdout, "  #%d %s %s -> %s exit %s input %s sha256 %s\n", r.ID, r.Command,
-				r.Started.Format(time.RFC3339), end, code, orDash(r.Input), orDash(shortHash(r.InputSHA256)))
-			if len(r.Summary) > 0 {
-				fmt.Fprintf(stdout, "     %s\n", compactJSON(r.Summary))
-			}
-		}
+	if len(rep.Runs) == 0 {
+		return
 	}
-	return nil
+	fmt.Fprintln(w, "\nlast runs:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  id\tstarted\tduration\tcommand\texit\tcreated\texists\tskipped\tinvalid\trejected\tfailed\tinput")
+	for _, r := range rep.Runs {
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format(time.RFC3339),
+			runDuration(r), r.Command, runExit(r), runCounts(r), runInput(r))
+	}
+	tw.Flush()
+}
+
+// runDuration is how long a run took; "-" for one that never finished.
+func runDuration(r statusRun) string {
+	if r.Finished == nil {
+		return "-"
+	}
+	d := r.Finished.Sub(r.Started)
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+func runExit(r statusRun) string {
+	if r.ExitCode == nil {
+		return "-"
+	}
+	return fmt.Sprint(*r.ExitCode)
+}
+
+// runCounts is the outcome columns of a run, from its summary.
+func runCounts(r statusRun) string {
+	var sum importer.Summary
+	if len(r.Summary) == 0 || json.Unmarshal(r.Summary, &sum) != nil {
+		return "-\t-\t-\t-\t-\t-"
+	}
+	return fmt.Sprintf("%d\t%d\t%d\t%d\t%d\t%d", sum.Created, sum.Exists, sum.Skipped, sum.Invalid, sum.Rejected, sum.Failed)
+}
+
+// runInput is the run's input and the start of its SHA-256; a run that
+// never finished says so.
+func runInput(r statusRun) string {
+	in := orDash(r.Input)
+	if r.InputSHA256 != "" {
+		in += " (sha256 " + shortHash(r.InputSHA256) + ")"
+	}
+	if r.Finished == nil {
+		in += " (running, or killed: no summary)"
+	}
+	return in
 }
 
 func shortHash(h string) string {
@@ -143,13 +207,4 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-func compactJSON(raw json.RawMessage) string {
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return string(raw)
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
 }

@@ -36,7 +36,7 @@ func validateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&o.Show, "show", 3, "how many parsed rows to print")
 	fs.BoolVar(&o.Quiet, "quiet", false, "print only the problems and the totals")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "for developers: write a Go CPU profile of the run to this `file`")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	return runValidate(ctx, o, stdout)

@@ -121,10 +121,13 @@ func (r *run) watch(err error) {
 	if errors.As(err, &apiErr) && apiErr.Status == 429 {
 		return
 	}
-	transient := err != nil && asAPIError(err).Class == p100.Transient
+	var last *p100.Error
+	if err != nil {
+		last = asAPIError(err)
+	}
+	transient := last != nil && last.Class == p100.Transient
 	if r.breaker.record(transient) {
-		r.stop(fmt.Errorf("%w: the API kept failing (%d consecutive transient errors, or more than %.0f%% of the last %d attempts)",
-			ErrUnavailable, r.breaker.cfg.Consecutive, r.breaker.cfg.Rate*100, r.breaker.cfg.Window))
+		r.stop(&UnavailableError{Consecutive: r.breaker.cfg.Consecutive, Rate: r.breaker.cfg.Rate, Window: r.breaker.cfg.Window, Last: last})
 	}
 }
 
@@ -187,8 +190,12 @@ func (r *run) create(w work) (*RowResult, error) {
 		// Transient errors outlasted the retries or the run. The user may
 		// or may not exist now: the next run's attempt settles it (P411).
 		res.Outcome = Failed
+		var fatal *FatalAPIError
 		if t.attempts >= r.cfg.MaxAttempts {
 			res.Message = fmt.Sprintf("gave up after %d attempt(s): %s", t.attempts, t.err.Error())
+		} else if errors.As(context.Cause(r.requests), &fatal) {
+			// Cut off when another request met the fatal answer.
+			res.Message = "the run stopped while this request was out: " + fatal.Error()
 		} else {
 			res.Message = fmt.Sprintf("the run stopped after %d attempt(s); last error: %s", t.attempts, t.err.Error())
 		}

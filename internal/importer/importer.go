@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/p100/p100-importer/internal/checkpoint"
@@ -102,8 +103,76 @@ var (
 // the run stopped at once.
 type FatalAPIError struct{ Err error }
 
-func (e *FatalAPIError) Error() string { return "aborted by the API: " + e.Err.Error() }
+// Error says what the API refused and what to check.
+func (e *FatalAPIError) Error() string {
+	var apiErr *p100.Error
+	if !errors.As(e.Err, &apiErr) {
+		return "stopped: the API refused every request (" + e.Err.Error() + "); safe to rerun"
+	}
+	said := ""
+	if apiErr.Message != "" {
+		said = ": " + apiErr.Message
+	}
+	switch {
+	case apiErr.Status == 401 || apiErr.Status == 403:
+		if strings.Contains(apiErr.Message, "xo3") {
+			return fmt.Sprintf("the API refused this machine's address (HTTP %d%s): P100 allows production calls only from allow-listed IPs; ask P100 to add it; safe to rerun", apiErr.Status, said)
+		}
+		return fmt.Sprintf("the API refused the key (HTTP %d%s): check P100_API_KEY or --api-key-file, and that the key is for this --base-url (staging and production keys differ); safe to rerun", apiErr.Status, said)
+	case apiErr.Code == p100.CodeTLS:
+		return fmt.Sprintf("stopped: the API's TLS certificate does not verify (%v): check --base-url, a proxy that intercepts HTTPS, or the system's CA certificates; safe to rerun", apiErr.Err)
+	}
+	return "stopped: the API refused every request (" + apiErr.Error() + "); safe to rerun"
+}
+
+// Unwrap returns the API's error.
 func (e *FatalAPIError) Unwrap() error { return e.Err }
+
+// UnavailableError is the circuit breaker's stop: the API kept failing, or
+// nothing answered at its address. It is ErrUnavailable.
+type UnavailableError struct {
+	Consecutive int         // the breaker's limits, for the message
+	Window      int         //
+	Rate        float64     //
+	Last        *p100.Error // the last error seen
+}
+
+// Error tells "nothing answers there" from "the API kept failing".
+func (e *UnavailableError) Error() string {
+	if e.Last != nil && e.Last.Unreachable() {
+		addr := e.Last.Addr
+		if addr == "" {
+			addr = "the API's address"
+		}
+		return fmt.Sprintf("API unavailable: nothing answers at %s (%v): check --base-url (P100's are %s and %s), the network or a firewall; safe to rerun",
+			addr, e.Last.Err, p100.ProductionURL, p100.StagingURL)
+	}
+	last := ""
+	if e.Last != nil {
+		last = "; last: " + e.Last.Error()
+	}
+	return fmt.Sprintf("API unavailable: the API kept failing (%d transient errors in a row, or more than %.0f%% of the last %d attempts%s): safe to rerun later with the same checkpoint; the rows not sent wait for it",
+		e.Consecutive, e.Rate*100, e.Window, last)
+}
+
+// Is makes an UnavailableError ErrUnavailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// budgetError is the stop at --max-errors. It is ErrErrorBudget.
+type budgetError struct {
+	bad, rows, max int
+	pct            float64
+}
+
+func (e *budgetError) Error() string {
+	limit := fmt.Sprintf("the --max-errors limit (%d)", e.max)
+	if e.max == 0 {
+		limit = fmt.Sprintf("over the --max-errors limit (%g%% of %d rows)", e.pct, e.rows)
+	}
+	return fmt.Sprintf("stopped: %d rows invalid or rejected, %s: fix them and rerun; the rows not reached are sent then", e.bad, limit)
+}
+
+func (e *budgetError) Is(target error) bool { return target == ErrErrorBudget }
 
 // OffScriptError means the API answered as P100 does not (a 404 or 405, a
 // redirect, an HTML or empty error body, a 2xx without a user): the tool is

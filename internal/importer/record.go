@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/p100/p100-importer/internal/checkpoint"
@@ -180,6 +179,7 @@ func (c *committer) flush() error {
 			changed[id] = v
 		}
 	}
+	c.spendBudget()
 	c.outcomes = c.outcomes[:0]
 	for _, res := range c.batch {
 		if o, ok := res.outcome(); ok {
@@ -208,18 +208,48 @@ func (c *committer) flush() error {
 		r.cfg.OnRow(res)
 	}
 	c.batch = c.batch[:0]
-	if r.overBudget() {
-		r.stop(fmt.Errorf("%w: %d rows invalid or rejected", ErrErrorBudget, r.sum.Invalid+r.sum.Rejected))
+	if r.budgetSpent != nil {
+		r.stop(r.budgetSpent)
 	}
 	return nil
 }
 
-// overBudget reports whether permanent row errors passed --max-errors.
-func (r *run) overBudget() bool {
-	bad := r.sum.Invalid + r.sum.Rejected
+// spendBudget applies --max-errors to the pending batch, row by row in the
+// order the rows were settled: the run stops when the row that reaches the
+// limit is recorded. Rows after it that no request was sent for (invalid,
+// skipped, refused unchanged) are dropped from the batch: like rows read
+// ahead, they are not counted and the next run settles them. Rows whose
+// request was sent finish and are counted as they ended.
+func (c *committer) spendBudget() {
+	r := c.run
+	if r.cfg.MaxErrors <= 0 && r.cfg.MaxErrorsPercent <= 0 {
+		return
+	}
+	bad, rows := r.sum.Invalid+r.sum.Rejected, r.sum.Rows
+	kept := c.batch[:0]
+	for _, res := range c.batch {
+		if r.budgetSpent != nil && res.Attempts == 0 && res.durable == nil {
+			continue
+		}
+		kept = append(kept, res)
+		rows++
+		if res.Outcome == Invalid || res.Outcome == Rejected {
+			bad++
+		}
+		if r.budgetSpent == nil && r.overBudget(bad, rows) {
+			r.budgetSpent = &budgetError{bad: bad, rows: rows, max: r.cfg.MaxErrors, pct: r.cfg.MaxErrorsPercent}
+		}
+	}
+	clear(c.batch[len(kept):]) // drop the references
+	c.batch = kept
+}
+
+// overBudget reports whether bad permanent row errors among rows reach
+// --max-errors.
+func (r *run) overBudget(bad, rows int) bool {
 	if r.cfg.MaxErrors > 0 && bad >= r.cfg.MaxErrors {
 		return true
 	}
-	return r.cfg.MaxErrorsPercent > 0 && r.sum.Rows >= 100 &&
-		float64(bad)*100 > r.cfg.MaxErrorsPercent*float64(r.sum.Rows)
+	return r.cfg.MaxErrorsPercent > 0 && rows >= 100 &&
+		float64(bad)*100 > r.cfg.MaxErrorsPercent*float64(rows)
 }

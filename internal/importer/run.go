@@ -51,6 +51,9 @@ type run struct {
 	nRetries    atomic.Int64
 	pausedUntil atomic.Int64 // Unix ms: the end of the last pause told to OnPause
 	commitNanos atomic.Int64 // how long the recorder's last commit took
+	budgetSpent *budgetError // the --max-errors stop, once reached; the recorder's own
+	nBad        atomic.Int64 // rows emitted invalid or rejected, for --max-errors
+	nEmitted    atomic.Int64 // rows emitted
 	unsentMu    sync.Mutex
 	unsent      []checkpoint.Release // rows marked in flight whose request never left
 }
@@ -347,8 +350,19 @@ func (r *run) work() error {
 	return first
 }
 
-// emit hands a settled row to the recorder.
+// emit hands a settled row to the recorder. The row that reaches
+// --max-errors stops the run at once: no attempt starts after it, and the
+// requests already out finish and are recorded.
 func (r *run) emit(res *RowResult) {
+	if r.cfg.MaxErrors > 0 || r.cfg.MaxErrorsPercent > 0 {
+		bad := r.nBad.Load()
+		if res.Outcome == Invalid || res.Outcome == Rejected {
+			bad = r.nBad.Add(1)
+		}
+		if rows := r.nEmitted.Add(1); r.overBudget(int(bad), int(rows)) {
+			r.stop(&budgetError{bad: int(bad), rows: int(rows), max: r.cfg.MaxErrors, pct: r.cfg.MaxErrorsPercent})
+		}
+	}
 	select {
 	case r.results <- res:
 	case <-r.recorderDone: // the recorder failed; its error ends the run

@@ -340,6 +340,9 @@ func transportError(ctx context.Context, err error) *Error {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		e.Err = urlErr.Err // the URL carries no secret, but says nothing new either
+		if u, perr := url.Parse(urlErr.URL); perr == nil {
+			e.Addr = u.Scheme + "://" + u.Host
+		}
 	}
 	if errors.Is(err, ErrRedirect) {
 		e.Class, e.Code = OffScript, CodeRedirect

@@ -3,7 +3,10 @@ package p100
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 )
 
@@ -87,15 +90,23 @@ type Error struct {
 	Message    string // P100 errorMessage, sanitised and truncated
 	RetryAfter string // the Retry-After header as received, if any
 	Err        error  // underlying transport error, if any
+	// Addr is scheme://host of the request, for errors without an answer
+	// (no path: it may hold an externalUserId).
+	Addr string
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("p100: ")
-	if e.Status != 0 {
-		fmt.Fprintf(&b, "HTTP %d ", e.Status)
+	switch {
+	case e.Status == 0:
+		b.WriteString(e.Code)
+	case e.Code == strconv.Itoa(e.Status) || e.Code == fmt.Sprintf("HTTP_%d", e.Status):
+		// P100's 401 body has errorCode "401": say it once.
+		fmt.Fprintf(&b, "HTTP %d", e.Status)
+	default:
+		fmt.Fprintf(&b, "HTTP %d %s", e.Status, e.Code)
 	}
-	b.WriteString(e.Code)
 	if e.Name != "" {
 		fmt.Fprintf(&b, " (%s)", e.Name)
 	}
@@ -109,6 +120,18 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Unreachable reports whether nothing answered at the API's address: the
+// connection was refused, the name does not resolve, or there is no route
+// to the host. A wrong --base-url, not an API that fails.
+func (e *Error) Unreachable() bool {
+	if e.Status != 0 || e.Err == nil {
+		return false
+	}
+	var dnsErr *net.DNSError
+	return errors.Is(e.Err, syscall.ECONNREFUSED) || errors.Is(e.Err, syscall.EHOSTUNREACH) ||
+		errors.Is(e.Err, syscall.ENETUNREACH) || errors.As(e.Err, &dnsErr)
+}
 
 // ClassOf returns the class of err: an *Error's own, Transient otherwise.
 func ClassOf(err error) Class {
