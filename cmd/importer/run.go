@@ -37,6 +37,7 @@ type runOptions struct {
 	Report       string
 	Summary      string
 	Metrics      string
+	HTMLReport   string
 	MaxErrors    string
 	RetryFailed  bool
 	Retry        string
@@ -67,6 +68,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.Lookup, "lookup-existing", true, "after P411 (user exists), look the user up to record its userId")
 	fs.StringVar(&o.Report, "report", "", "write the rows that did not succeed to this CSV `file` (re-feedable as --input)")
 	fs.StringVar(&o.Summary, "summary", "", "write the run's summary as JSON to this `file`")
+	fs.StringVar(&o.HTMLReport, "html-report", "", "write a self-contained HTML report of the run (charts, rows not imported by code; no personal data) to this `file`")
 	fs.StringVar(&o.Metrics, "metrics-file", "", "write the run's figures in Prometheus text format to this `file` (node_exporter textfile collector)")
 	fs.StringVar(&o.MaxErrors, "max-errors", "", "stop once N rows (or N% of the rows, judged after 100) are invalid or rejected, e.g. 50 or 5%; exit code 3")
 	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed, without --input: --retry failed (rows left in flight need the original --input)")
@@ -139,6 +141,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,
 		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
+		HTMLReport: o.HTMLReport, Version: version, ExitMeaning: exitMeaning,
 		Log: log, Now: o.now,
 		Started: func(st job.Start) {
 			prog = newProgress(stderr, o.Progress, st.TotalLines, o.Quiet)

@@ -28,8 +28,12 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&o.Checkpoint, "checkpoint", "p100-import.db", "SQLite checkpoint `file` to read")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON instead of text")
 	fs.IntVar(&o.Runs, "runs", 5, "how many of the last runs to show")
+	html := registerStatusHTML(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if html.File != "" || html.Run != 0 {
+		return runStatusHTML(ctx, o.Checkpoint, html, stdout)
 	}
 	return runStatus(ctx, o, stdout)
 }

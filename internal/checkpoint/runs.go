@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -57,6 +59,25 @@ func (s *Store) Runs(ctx context.Context, limit int) ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
+	return scanRuns(rows)
+}
+
+// RunsUpTo returns the last runs of command whose id is at most id (any id
+// when id <= 0), newest first.
+func (s *Store) RunsUpTo(ctx context.Context, command string, id int64, limit int) ([]Run, error) {
+	if id <= 0 {
+		id = math.MaxInt64
+	}
+	rows, err := s.reader.QueryContext(ctx, `
+		SELECT id, command, input, input_sha256, started_at, finished_at, exit_code, summary
+		FROM runs WHERE command = ? AND id <= ? ORDER BY id DESC LIMIT ?`, command, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return scanRuns(rows)
+}
+
+func scanRuns(rows *sql.Rows) ([]Run, error) {
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
@@ -95,4 +116,44 @@ func (s *Store) LastSuccess(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("last successful run: %w", err)
 	}
 	return fromMillis(ms), nil
+}
+
+// SetRunReport keeps what the HTML report of run id needs besides its
+// summary (JSON, no personal data).
+func (s *Store) SetRunReport(ctx context.Context, id int64, report []byte) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET report = ? WHERE id = ?`, nullBytes(report), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record run report: %w", err)
+	}
+	return nil
+}
+
+// RunReport returns what SetRunReport kept for run id; nil when nothing
+// was (a run killed before its end, or by a version without reports).
+func (s *Store) RunReport(ctx context.Context, id int64) ([]byte, error) {
+	// A store opened read-only is not migrated: an older checkpoint may
+	// lack the column.
+	var has int
+	if err := s.reader.QueryRowContext(ctx,
+		`SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'report'`).Scan(&has); err != nil {
+		return nil, fmt.Errorf("read run report: %w", err)
+	}
+	if has == 0 {
+		return nil, nil
+	}
+	var report sql.NullString
+	err := s.reader.QueryRowContext(ctx, `SELECT report FROM runs WHERE id = ?`, id).Scan(&report)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run report: %w", err)
+	}
+	if !report.Valid {
+		return nil, nil
+	}
+	return []byte(report.String), nil
 }

@@ -41,7 +41,9 @@ func (r *run) retry(call func(ctx context.Context) error) tried {
 		}
 		sent := r.cfg.Now()
 		err := call(r.requests)
-		r.latency.observe(r.cfg.Now().Sub(sent))
+		answered := r.cfg.Now()
+		r.latency.observe(answered.Sub(sent))
+		r.timeline.attempt(answered, answered.Sub(sent), err)
 		r.watch(err)
 		if err == nil {
 			r.cfg.Limiter.Succeeded()
@@ -87,6 +89,7 @@ func (r *run) pause(status int, d time.Duration) bool {
 		r.stop(&PauseError{Status: status, RetryAfter: d, Until: until, Max: r.cfg.MaxPause})
 		return false
 	}
+	r.timeline.pause(now, until)
 	for {
 		prev := r.pausedUntil.Load()
 		if until.UnixMilli() <= prev+1000 {

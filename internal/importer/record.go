@@ -200,11 +200,13 @@ func (c *committer) flush() error {
 	if err != nil {
 		return err
 	}
+	now := r.cfg.Now()
 	for _, res := range c.batch {
 		if res.durable != nil {
 			close(res.durable)
 		}
 		r.sum.add(res)
+		r.timeline.row(now, res.Outcome)
 		r.cfg.OnRow(res)
 	}
 	c.batch = c.batch[:0]

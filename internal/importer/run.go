@@ -47,6 +47,7 @@ type run struct {
 
 	sum         Summary
 	latency     latencyHistogram
+	timeline    *timeline // the run over time, for the HTML report
 	nRequests   atomic.Int64
 	nRetries    atomic.Int64
 	pausedUntil atomic.Int64 // Unix ms: the end of the last pause told to OnPause
@@ -84,6 +85,10 @@ func newRun(ctx context.Context, cfg *Config) *run {
 		breaker: newBreaker(cfg.Breaker),
 		parent:  ctx,
 		sum:     Summary{RunID: cfg.RunID, ErrorCodes: map[string]int{}},
+		timeline: newTimeline(cfg.Now(), func() (float64, float64) {
+			st := cfg.Limiter.Stats()
+			return st.Rate, st.Limit
+		}),
 
 		records:      make(chan *ingest.Record, lookupBatch),
 		batches:      make(chan lookedUp, 2),
@@ -124,6 +129,7 @@ func (r *run) finish(err error) (Summary, error) {
 	st := r.cfg.Limiter.Stats()
 	r.sum.Throttled, r.sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
 	r.sum.finish(r.start, r.cfg.Now(), &r.latency)
+	r.sum.Timeline = r.timeline.snapshot(r.cfg.Now())
 	var (
 		offScript *OffScriptError
 		pause     *PauseError

@@ -58,6 +58,10 @@ type Summary struct {
 
 	ExitCode   int    `json:"exit_code"`
 	ExitReason string `json:"exit_reason"`
+
+	// Timeline is the run over time (not in the JSON summary: the
+	// checkpoint keeps it with the run, for the HTML report).
+	Timeline *Timeline `json:"-"`
 }
 
 // Latency is the spread of request latencies, in milliseconds.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/p100/p100-importer/internal/atomicfile"
 	"github.com/p100/p100-importer/internal/checkpoint"
+	"github.com/p100/p100-importer/internal/htmlreport"
 	"github.com/p100/p100-importer/internal/importer"
 	"github.com/p100/p100-importer/internal/ingest"
 	"github.com/p100/p100-importer/internal/p100"
@@ -74,7 +75,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// A run killed while writing its report or summary left temporary
 	// files (the report's hold personal data); the lock says no other run
 	// writes them now.
-	for _, f := range []string{o.Report, o.Summary, o.Metrics} {
+	for _, f := range []string{o.Report, o.Summary, o.Metrics, o.HTMLReport} {
 		if f != "" {
 			if err := atomicfile.RemoveStale(f); err != nil {
 				log.Warn("a temporary file of an earlier run was not removed", "file", f, "err", err)
@@ -116,7 +117,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		defer rep.Abort() // no-op after Commit
 	}
-	rows := &rowTeller{log: log, in: in, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}}
+	rows := &rowTeller{log: log, in: in, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}, lines: &htmlreport.Collector{}}
 	var ledger importer.Ledger = store
 	if o.Ledger != nil {
 		ledger = o.Ledger(store)
@@ -174,6 +175,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.ReportRows = rep.Rows()
 	}
 	o.record(ctx, store, runID, &res.Summary)
+	o.htmlReport(ctx, store, &res.Summary, rows.lines)
 	if sum.DataCleared > 0 {
 		// Rows that had failed now exist: leave none of their personal
 		// data in the file's free space.
@@ -255,6 +257,7 @@ type rowTeller struct {
 	onRow     func(*importer.RowResult)
 	notes     map[ingest.Note]bool
 	reportErr error
+	lines     *htmlreport.Collector // rows not imported, for the HTML report
 }
 
 func (t *rowTeller) tell(r *importer.RowResult) {
@@ -273,6 +276,7 @@ func (t *rowTeller) tell(r *importer.RowResult) {
 	if r.Outcome.Succeeded() {
 		return
 	}
+	t.lines.Add(r.Outcome, r.Code, r.Record.Line)
 	t.log.Info("row not imported", "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
 		"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)
 	if t.rep != nil && t.reportErr == nil {

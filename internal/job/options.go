@@ -54,6 +54,13 @@ type Options struct {
 	Report  string // failure report file; "" writes none
 	Summary string // summary JSON file; "" writes none
 	Metrics string // Prometheus textfile; "" writes none
+	// HTMLReport is the HTML report file; "" writes none (the checkpoint
+	// keeps what it needs either way, for `importer status --html`).
+	HTMLReport string
+	// Version is the importer's version, for the HTML report.
+	Version string
+	// ExitMeaning says what an exit code means, for the HTML report.
+	ExitMeaning func(code int) string
 
 	Log *slog.Logger // nil: discard
 	Now func() time.Time
