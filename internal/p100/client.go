@@ -110,7 +110,7 @@ type Config struct {
 	// OnHeaders, if set, is given the headers of every answer (its
 	// rate-limit fields), from the goroutine that made the request,
 	// before the call returns.
-	OnHeaders func(http.Header)
+	OnHeaders func(http.Header) `json:"-"`
 }
 
 // Client calls the P100 Partner API. It is safe for concurrent use.
