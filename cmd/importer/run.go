@@ -45,6 +45,9 @@ type runOptions struct {
 	LogLevel     string
 	Quiet        bool
 	CPUProfile   string
+	Config       string // --config: the job file
+	PrintConfig  bool
+	Limit        int
 
 	now func() time.Time
 }
@@ -76,6 +79,9 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.Quiet, "quiet", false, "for cron: only warnings, errors and the final summary line")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "for developers: write a Go CPU profile of the run to this `file`")
+	fs.IntVar(&o.Limit, "limit", 0, "send at most N rows this run, then stop cleanly (a canary: --limit 5, check P100, then run without); rows done before, invalid rows and duplicates do not count; 0: no limit")
+	fs.StringVar(&o.Config, "config", "", "read the settings from this TOML job `file`: its keys are these flags' names (input, checkpoint, rate, ...); flags given here win over it")
+	fs.BoolVar(&o.PrintConfig, "print-config", false, "print the effective settings (TOML, where each came from) and exit without running; the API key is never shown")
 	return fs
 }
 
@@ -89,10 +95,23 @@ func envOr(name, def string) string {
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := newRunFlags(&o)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	jf, err := parseRunFlags(fs, &o, args, stderr)
+	if err != nil {
 		return err
 	}
+	if o.PrintConfig {
+		return printConfig(stdout, fs, jf, os.Getenv)
+	}
 	return runImport(ctx, o, stdout, stderr)
+}
+
+// parseRunFlags parses the command line, then the job file of --config
+// under it: flags given on the command line win.
+func parseRunFlags(fs *flag.FlagSet, o *runOptions, args []string, stderr io.Writer) (*jobFile, error) {
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	return applyJobFile(fs, fs, o.Config, nil)
 }
 
 // parseFlags parses args, refusing stray arguments.
