@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"context"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
