@@ -171,7 +171,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
 		Rate:   o.Rate.n, RateAuto: o.Rate.auto, RateShare: o.RateShare, Burst: o.Burst, Workers: o.Workers,
 		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,
-		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
+		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct, Limit: o.Limit,
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
 		Log: log, Now: o.now,
 		Started: func(st job.Start) {
@@ -235,6 +235,8 @@ func (o *runOptions) check() error {
 		return usagef("--max-pause must be positive")
 	case o.Checkpoint == "":
 		return usagef("--checkpoint must name a file")
+	case o.Limit < 0:
+		return usagef("--limit must be 0 (no limit) or more")
 	}
 	switch o.Progress {
 	case "auto", "bar", "log", "none":

@@ -41,6 +41,13 @@ type Summary struct {
 	Changed   int `json:"changed"`          // skipped rows whose content differs from what was created
 	Recovered int `json:"exists_recovered"` // exists rows whose userId a lookup recovered
 
+	// Sent counts the rows this run sent at least one request for.
+	Sent int `json:"sent"`
+	// Limit is --limit (0: none); LimitReached says the run stopped
+	// reading there: a rerun carries on with the next rows.
+	Limit        int  `json:"limit,omitempty"`
+	LimitReached bool `json:"limit_reached,omitempty"`
+
 	Requests  int64 `json:"requests"`
 	Retries   int64 `json:"retries"`
 	Throttled int64 `json:"throttled"`
@@ -70,6 +77,9 @@ type Latency struct {
 // add counts one row's outcome.
 func (s *Summary) add(r *RowResult) {
 	s.Rows++
+	if r.Attempts > 0 {
+		s.Sent++
+	}
 	switch r.Outcome {
 	case Created:
 		s.Created++
@@ -146,6 +156,9 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, ", latency p50 %.0fms p99 %.0fms", s.LatencyMS.P50, s.LatencyMS.P99)
 	}
 	fmt.Fprintln(w)
+	if s.LimitReached {
+		fmt.Fprintf(w, "stopped at --limit %d: %d rows sent; rerun to carry on\n", s.Limit, s.Sent)
+	}
 	if s.RateLimitFound > 0 {
 		fmt.Fprintf(w, "rate: the API's limit found at %.1f/s; the run ended at %.1f/s\n", s.RateLimitFound, s.RateFinal)
 	}

@@ -129,6 +129,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		LookupExisting:   o.LookupExisting,
 		MaxErrors:        o.MaxErrors,
 		MaxErrorsPercent: o.MaxErrorsPercent,
+		Limit:            o.Limit,
 		MaxPause:         o.MaxPause,
 		OnPause: func(until time.Time, status int) {
 			log.Warn("the API asked to pause: every request waits", "status", status,

@@ -50,6 +50,9 @@ type Options struct {
 	LookupExisting   bool
 	MaxErrors        int     // 0: no limit
 	MaxErrorsPercent float64 // 0: no limit
+	// Limit is the most rows sent this run (0: no limit); the run then
+	// stops reading and ends cleanly, and a rerun carries on.
+	Limit int
 
 	Report  string // failure report file; "" writes none
 	Summary string // summary JSON file; "" writes none
