@@ -157,6 +157,12 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var files []string
+	if len(o.Paths) > 0 {
+		if files, err = expandInputs(o.Paths, o.Report, o.Summary, o.Metrics); err != nil {
+			return err
+		}
+	}
 	key, err := readAPIKey(o.APIKeyFile)
 	if err != nil {
 		return err
@@ -167,7 +173,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	}
 	var prog *progress
 	res, err := job.Run(ctx, job.Options{
-		Input: o.Path, Read: read, Retry: o.retryStates(), Checkpoint: o.Checkpoint,
+		Input: o.Path, Inputs: files, Read: read, Retry: o.retryStates(), Checkpoint: o.Checkpoint,
 		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
 		Rate:   o.Rate.n, RateAuto: o.Rate.auto, RateShare: o.RateShare, Burst: o.Burst, Workers: o.Workers,
 		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,

@@ -56,6 +56,14 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	if err := o.input.check(); err != nil {
 		return err
 	}
+	files, err := expandInputs(o.Paths, o.Report)
+	if err != nil {
+		return err
+	}
+	if len(files) > 1 {
+		return usagef("validate checks one file at a time; --input names %d files (%s, ...): validate each", len(files), files[0])
+	}
+	o.Path = files[0]
 	if o.CPUProfile != "" {
 		stop, err := startCPUProfile(o.CPUProfile)
 		if err != nil {

@@ -17,7 +17,9 @@ type Summary struct {
 	RunID       int64     `json:"run_id"`
 	Input       string    `json:"input"`
 	InputSHA256 string    `json:"input_sha256"` // "" when the input was not read to its end
-	StartedAt   time.Time `json:"started_at"`
+	// Inputs lists the files of a run of several, in the order read.
+	Inputs    []InputFile `json:"inputs,omitempty"`
+	StartedAt time.Time   `json:"started_at"`
 	FinishedAt  time.Time `json:"finished_at"`
 
 	Rows     int `json:"rows"`
@@ -65,6 +67,15 @@ type Summary struct {
 
 	ExitCode   int    `json:"exit_code"`
 	ExitReason string `json:"exit_reason"`
+}
+
+// InputFile is one file of a run of several: its path, its SHA-256
+// (empty unless it was read to its end) and its rows that reached an
+// outcome.
+type InputFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Rows   int    `json:"rows"`
 }
 
 // Latency is the spread of request latencies, in milliseconds.
@@ -156,6 +167,13 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, ", latency p50 %.0fms p99 %.0fms", s.LatencyMS.P50, s.LatencyMS.P99)
 	}
 	fmt.Fprintln(w)
+	if len(s.Inputs) > 0 {
+		parts := make([]string, len(s.Inputs))
+		for i, f := range s.Inputs {
+			parts[i] = fmt.Sprintf("%s %d", f.Path, f.Rows)
+		}
+		fmt.Fprintf(w, "files %d, rows of each: %s\n", len(s.Inputs), strings.Join(parts, ", "))
+	}
 	if s.LimitReached {
 		fmt.Fprintf(w, "stopped at --limit %d: %d rows sent; rerun to carry on\n", s.Limit, s.Sent)
 	}

@@ -29,7 +29,12 @@ type Options struct {
 	// Input is the file to import ("-": standard input); empty with Retry:
 	// the rows come from the checkpoint.
 	Input string
-	Read  ingest.Options // how to read the input
+	// Inputs, when set, are the files to import, one after another in
+	// this order under one checkpoint lock, as one run (Input is then
+	// unused): a row's externalUserId met in an earlier file is a
+	// duplicate, as within one file.
+	Inputs []string
+	Read   ingest.Options // how to read the input
 	// Retry names states whose rows are sent again even though an earlier
 	// run settled them: without Input, the checkpoint's rows in those
 	// states (failed, rejected); with Input, the file's rows whose ledger
