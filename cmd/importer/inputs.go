@@ -13,7 +13,8 @@ var inputExtensions = []string{".csv", ".csv.gz", ".tsv", ".txt", ".xlsx"}
 // expandInputs turns the --input values into the files to import, in
 // order: a file as given; a directory's files named *.csv, *.csv.gz,
 // *.tsv, *.txt or *.xlsx (any case, not hidden), sorted by name; a glob's
-// matches, sorted (the importer expands it itself, so cron need not). A
+// matches, sorted, hidden files left out as a shell does (the importer
+// expands it itself, so cron need not). A
 // directory or glob that yields no file, a file given twice and standard
 // input among other inputs are usage errors. Files named in exclude (the
 // run's own report) are never taken from a directory or a glob.
@@ -49,7 +50,11 @@ func expandInputs(values []string, exclude ...string) ([]string, error) {
 			}
 			slices.Sort(matches)
 			n := 0
+			hidden := strings.HasPrefix(filepath.Base(v), ".")
 			for _, m := range matches {
+				if !hidden && strings.HasPrefix(filepath.Base(m), ".") {
+					continue // as a shell's glob: * does not match a leading dot
+				}
 				if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() && !skip[cleanAbs(m)] {
 					out = append(out, m)
 					n++
