@@ -14,13 +14,14 @@ import (
 // a stable schema the README documents. Rows always equals Created + Exists
 // + Skipped + Invalid + Rejected + Failed.
 type Summary struct {
-	RunID       int64  `json:"run_id"`
-	Input       string `json:"input"`
-	InputSHA256 string `json:"input_sha256"` // "" when the input was not read to its end
+	RunID       int64     `json:"run_id"`
+	Input       string    `json:"input"`
+	InputSHA256 string    `json:"input_sha256"` // "" when the input was not read to its end
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+
 	// Inputs lists the files of a run of several, in the order read.
-	Inputs     []InputFile `json:"inputs,omitempty"`
-	StartedAt  time.Time   `json:"started_at"`
-	FinishedAt time.Time   `json:"finished_at"`
+	Inputs []InputFile `json:"inputs,omitempty"`
 
 	Rows     int `json:"rows"`
 	Created  int `json:"created"`
