@@ -311,3 +311,47 @@ func TestSeveralInputsRefused(t *testing.T) {
 		t.Errorf("differing headers without --report: exit %d, %+v\n%s", r.code, s, r.stderr)
 	}
 }
+
+// A job file run from another directory: its relative paths are the job
+// file's, the command line wins, and the key comes from the environment.
+func TestJobFileRun(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	jobDir := filepath.Join(t.TempDir(), "job")
+	if err := os.MkdirAll(filepath.Join(jobDir, "exports"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeUsers(t, filepath.Join(jobDir, "exports", "1.csv"), 0, 4)
+	writeUsers(t, filepath.Join(jobDir, "exports", "2.csv"), 4, 8)
+	writeFileIn(t, filepath.Join(jobDir, "nightly.toml"), `
+input = "exports"
+checkpoint = "state/nightly.db"
+base-url = "`+sb.URL+`"
+rate = 0
+workers = 2
+progress = "none"
+summary = "summary.json"
+limit = 3
+`)
+	if err := os.Mkdir(filepath.Join(jobDir, "state"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	r := runImporter(t, elsewhere, keyEnv(), "run", "--config", filepath.Join(jobDir, "nightly.toml"), "--limit", "6")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	s := readSummary(t, filepath.Join(jobDir, "summary.json"))
+	if s.Sent != 6 || !s.LimitReached || len(s.Inputs) != 2 {
+		t.Errorf("summary: sent %d (the command line's --limit 6 wins over the file's 3), reached %v, inputs %d", s.Sent, s.LimitReached, len(s.Inputs))
+	}
+	if _, err := os.Stat(filepath.Join(jobDir, "state", "nightly.db")); err != nil {
+		t.Errorf("the checkpoint is not beside the job file: %v", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("the run wrote into the working directory: %v", entries)
+	}
+	if got := sandboxIDs(t, sb); !slices.Equal(got, userIDs(0, 6)) {
+		t.Errorf("sandbox holds %q", got)
+	}
+}
