@@ -3,6 +3,7 @@ module github.com/p100/p100-importer
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/gocarina/gocsv v0.0.0-20240520201108-78e41c74b4b1
 	github.com/goccy/go-json v0.10.5
 	github.com/google/uuid v1.6.0

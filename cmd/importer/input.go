@@ -21,7 +21,8 @@ import (
 // input holds the flags that say how to read a CSV file; run and validate
 // share them.
 type input struct {
-	Path          string
+	Path          string   // the first --input
+	Paths         []string // every --input, as given (files, directories, globs)
 	Encoding      string
 	Delimiter     string
 	Required      string
@@ -33,7 +34,7 @@ type input struct {
 }
 
 func (in *input) register(fs *flag.FlagSet) {
-	fs.StringVar(&in.Path, "input", "", "CSV `file` of users to import; - reads standard input")
+	fs.Var(&inputList{in}, "input", "CSV `file` of users to import; - reads standard input. May be given several times, or name a directory (its *.csv, *.csv.gz, *.tsv, *.txt and *.xlsx files, in name order) or a quoted glob: the files are imported one after another")
 	fs.StringVar(&in.Encoding, "encoding", "", "character set of a file without byte-order mark; empty detects it from the content (utf-8, windows-1250, iso-8859-2, windows-1252, iso-8859-1, iso-8859-15, ibm852); a name given here always wins")
 	fs.StringVar(&in.Delimiter, "delimiter", "", "field delimiter: , ; tab or |; empty detects it (Excel's sep= line, else the first lines)")
 	fs.StringVar(&in.Sheet, "sheet", "", "for an .xlsx workbook: the sheet to read; empty reads the first sheet that has a header row")
@@ -42,6 +43,24 @@ func (in *input) register(fs *flag.FlagSet) {
 	fs.StringVar(&in.DocumentTypes, "document-types", strings.Join(validate.KnownDocumentTypes, ","), "comma-separated accepted documentType values")
 	fs.StringVar(&in.Map, "map", "", "extra header mapping, e.g. 'Customer Number=externalUserId,Mail=email'")
 	fs.StringVar(&in.MapFile, "map-file", "", "CSV `file` of header,field pairs, for mappings too long for --map")
+}
+
+// inputList is --input: each use adds a file, directory or glob.
+type inputList struct{ in *input }
+
+func (l *inputList) String() string {
+	if l == nil || l.in == nil {
+		return ""
+	}
+	return strings.Join(l.in.Paths, ",")
+}
+
+func (l *inputList) Set(s string) error {
+	l.in.Paths = append(l.in.Paths, s)
+	if l.in.Path == "" {
+		l.in.Path = s
+	}
+	return nil
 }
 
 func (in *input) check() error {

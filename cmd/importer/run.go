@@ -46,6 +46,9 @@ type runOptions struct {
 	LogLevel     string
 	Quiet        bool
 	CPUProfile   string
+	Config       string // --config: the job file
+	PrintConfig  bool
+	Limit        int
 
 	now func() time.Time
 }
@@ -78,6 +81,9 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.Quiet, "quiet", false, "for cron: only warnings, errors and the final summary line")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "for developers: write a Go CPU profile of the run to this `file`")
+	fs.IntVar(&o.Limit, "limit", 0, "send at most N rows this run, then stop cleanly (a canary: --limit 5, check P100, then run without); rows done before, invalid rows and duplicates do not count; 0: no limit")
+	fs.StringVar(&o.Config, "config", "", "read the settings from this TOML job `file`: its keys are these flags' names (input, checkpoint, rate, ...); flags given here win over it")
+	fs.BoolVar(&o.PrintConfig, "print-config", false, "print the effective settings (TOML, where each came from) and exit without running; the API key is never shown")
 	return fs
 }
 
@@ -91,10 +97,23 @@ func envOr(name, def string) string {
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := newRunFlags(&o)
-	if err := parseFlags(fs, args, stdout); err != nil {
+	jf, err := parseRunFlags(fs, &o, args, stdout)
+	if err != nil {
 		return err
 	}
+	if o.PrintConfig {
+		return printConfig(stdout, fs, jf, os.Getenv)
+	}
 	return runImport(ctx, o, stdout, stderr)
+}
+
+// parseRunFlags parses the command line, then the job file of --config
+// under it: flags given on the command line win.
+func parseRunFlags(fs *flag.FlagSet, o *runOptions, args []string, stdout io.Writer) (*jobFile, error) {
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return nil, err
+	}
+	return applyJobFile(fs, fs, o.Config, nil)
 }
 
 // runImport is `importer run`: the flags become job.Options, and the run's
@@ -125,6 +144,12 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var files []string
+	if len(o.Paths) > 0 {
+		if files, err = expandInputs(o.Paths, o.Report, o.Summary, o.Metrics); err != nil {
+			return err
+		}
+	}
 	key, err := readAPIKey(o.APIKeyFile)
 	if err != nil {
 		return err
@@ -135,11 +160,11 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	}
 	var prog *progress
 	res, err := job.Run(ctx, job.Options{
-		Input: o.Path, Read: read, Retry: o.retryStates(), Checkpoint: o.Checkpoint,
+		Input: o.Path, Inputs: files, Read: read, Retry: o.retryStates(), Checkpoint: o.Checkpoint,
 		Client: p100.Config{BaseURL: o.BaseURL, APIKey: key, Timeout: o.Timeout, UserAgent: "p100-importer/" + version},
 		Rate:   o.Rate.n, RateAuto: o.Rate.auto, RateShare: o.RateShare, Burst: o.Burst, Workers: o.Workers,
 		MaxAttempts: o.MaxAttempts, DrainTimeout: o.DrainTimeout, MaxPause: o.MaxPause, LookupExisting: o.Lookup,
-		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct,
+		MaxErrors: maxErrors, MaxErrorsPercent: maxErrorsPct, Limit: o.Limit,
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
 		HTMLReport: o.HTMLReport, Version: version, ExitMeaning: exitMeaning,
 		Log: log, Now: o.now,
@@ -204,6 +229,8 @@ func (o *runOptions) check() error {
 		return usagef("--max-pause must be positive")
 	case o.Checkpoint == "":
 		return usagef("--checkpoint must name a file")
+	case o.Limit < 0:
+		return usagef("--limit must be 0 (no limit) or more")
 	}
 	switch o.Progress {
 	case "auto", "bar", "log", "none":

@@ -24,6 +24,7 @@ type validateOptions struct {
 	Show       int
 	Quiet      bool
 	CPUProfile string
+	Config     string
 
 	now func() time.Time
 }
@@ -36,7 +37,11 @@ func validateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&o.Show, "show", 3, "how many parsed rows to print")
 	fs.BoolVar(&o.Quiet, "quiet", false, "print only the problems and the totals")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "for developers: write a Go CPU profile of the run to this `file`")
+	fs.StringVar(&o.Config, "config", "", "read how to read the input (input, encoding, delimiter, map, ...) from this run job `file`; its other keys are ignored")
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if _, err := applyJobFile(fs, newRunFlags(&runOptions{}), o.Config, inputKeys()); err != nil {
 		return err
 	}
 	return runValidate(ctx, o, stdout)
@@ -51,6 +56,14 @@ func runValidate(ctx context.Context, o validateOptions, stdout io.Writer) error
 	if err := o.input.check(); err != nil {
 		return err
 	}
+	files, err := expandInputs(o.Paths, o.Report)
+	if err != nil {
+		return err
+	}
+	if len(files) > 1 {
+		return usagef("validate checks one file at a time; --input names %d files (%s, ...): validate each", len(files), files[0])
+	}
+	o.Path = files[0]
 	if o.CPUProfile != "" {
 		stop, err := startCPUProfile(o.CPUProfile)
 		if err != nil {

@@ -131,6 +131,35 @@ func (s *Store) SetRunReport(ctx context.Context, id int64, report []byte) error
 	return nil
 }
 
+// RunInput is one input file of a run, in the order read.
+type RunInput struct {
+	Path   string
+	SHA256 string // "" unless the file was read to its end
+	Rows   int    // rows of the file that reached an outcome in the run
+}
+
+// RecordRunInputs records the files a run read, in order, in one
+// transaction.
+func (s *Store) RecordRunInputs(ctx context.Context, runID int64, files []RunInput) error {
+	if len(files) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for i, f := range files {
+			if _, err := tx.ExecContext(ctx,
+				`INSERT OR REPLACE INTO run_inputs (run_id, seq, path, sha256, rows) VALUES (?, ?, ?, ?, ?)`,
+				runID, i+1, f.Path, nullString(f.SHA256), f.Rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record run inputs: %w", err)
+	}
+	return nil
+}
+
 // RunReport returns what SetRunReport kept for run id; nil when nothing
 // was (a run killed before its end, or by a version without reports).
 func (s *Store) RunReport(ctx context.Context, id int64) ([]byte, error) {
@@ -156,4 +185,30 @@ func (s *Store) RunReport(ctx context.Context, id int64) ([]byte, error) {
 		return nil, nil
 	}
 	return []byte(report.String), nil
+}
+
+// RunInputs returns the files a run read, in order.
+func (s *Store) RunInputs(ctx context.Context, runID int64) ([]RunInput, error) {
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT path, sha256, rows FROM run_inputs WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("list run inputs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunInput
+	for rows.Next() {
+		var (
+			f   RunInput
+			sha sql.NullString
+		)
+		if err := rows.Scan(&f.Path, &sha, &f.Rows); err != nil {
+			return nil, fmt.Errorf("list run inputs: %w", err)
+		}
+		f.SHA256 = sha.String
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list run inputs: %w", err)
+	}
+	return out, nil
 }

@@ -77,6 +77,11 @@ type Config struct {
 	// rows done, judged once 100 rows are done (0: no limit).
 	MaxErrors        int
 	MaxErrorsPercent float64
+	// Limit, when above 0, is the most rows the run sends: once that many
+	// are queued it reads no further row, lets them finish and ends
+	// without an error (Summary.LimitReached). Rows that need no request
+	// (done before, invalid, duplicates) do not count.
+	Limit int
 
 	// OnRow is called once per row, in one goroutine, after the row's
 	// outcome is committed to the checkpoint.

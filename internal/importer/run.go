@@ -44,6 +44,8 @@ type run struct {
 	results      chan *RowResult     // dispatch, work -> record
 	writes       chan ledgerWrite    // dispatch -> record: marks and changed flags
 	recorderDone chan struct{}       // closed when the recorder returns
+	enough       chan struct{}       // closed by the dispatcher once Config.Limit rows are queued
+	queued       int                 // rows queued to be sent (the dispatcher's)
 
 	sum         Summary
 	latency     latencyHistogram
@@ -96,6 +98,7 @@ func newRun(ctx context.Context, cfg *Config) *run {
 		results:      make(chan *RowResult, 2*lookupBatch),
 		writes:       make(chan ledgerWrite),
 		recorderDone: make(chan struct{}),
+		enough:       make(chan struct{}),
 	}
 	var drainCtx context.Context
 	drainCtx, r.cancelDrain = context.WithCancelCause(context.WithoutCancel(ctx))
@@ -126,6 +129,12 @@ func (r *run) stopped() bool { return r.attempts.Err() != nil }
 // finish fills the summary and returns the run's result.
 func (r *run) finish(err error) (Summary, error) {
 	r.sum.Requests, r.sum.Retries = r.nRequests.Load(), r.nRetries.Load()
+	r.sum.Limit = r.cfg.Limit
+	select {
+	case <-r.enough:
+		r.sum.LimitReached = true
+	default:
+	}
 	st := r.cfg.Limiter.Stats()
 	r.sum.Throttled, r.sum.PausedSeconds = st.Throttled, round(st.Paused.Seconds(), 3)
 	r.sum.finish(r.start, r.cfg.Now(), &r.latency)
@@ -143,10 +152,10 @@ func (r *run) finish(err error) (Summary, error) {
 }
 
 // read is the first stage: it hands the source's rows on, in file order,
-// until the source ends or the run stops.
+// until the source ends, the run stops or the limit is reached.
 func (r *run) read(src Source) error {
 	defer close(r.records)
-	for !r.stopped() {
+	for !r.stopped() && !r.limitReached() {
 		rec, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -157,9 +166,21 @@ func (r *run) read(src Source) error {
 		select {
 		case r.records <- rec:
 		case <-r.attempts.Done():
+		case <-r.enough:
 		}
 	}
 	return nil
+}
+
+// limitReached reports whether Config.Limit rows are queued: no further
+// row is read or settled; those queued are sent.
+func (r *run) limitReached() bool {
+	select {
+	case <-r.enough:
+		return true
+	default:
+		return false
+	}
 }
 
 // lookup gathers rows into batches and looks them up in the ledger, one
@@ -179,6 +200,8 @@ func (r *run) lookup() error {
 			}
 			batch = append(batch, rec)
 		case <-r.attempts.Done():
+			return nil
+		case <-r.enough:
 			return nil
 		}
 	fill:
@@ -207,6 +230,8 @@ func (r *run) lookup() error {
 		case r.batches <- lookedUp{batch: batch, known: known}:
 		case <-r.attempts.Done():
 			return nil
+		case <-r.enough:
+			return nil
 		}
 	}
 }
@@ -221,12 +246,21 @@ func (r *run) dispatch() error {
 		if r.stopped() {
 			return nil // take no further batch
 		}
-		toSend, err := r.settle(lb.batch, lb.known)
+		room := -1
+		if r.cfg.Limit > 0 {
+			room = r.cfg.Limit - r.queued
+		}
+		toSend, cut, err := r.settle(lb.batch, lb.known, room)
 		if err != nil {
 			return err
 		}
+		r.queued += len(toSend)
 		if err := r.enqueue(toSend); err != nil {
 			return err
+		}
+		if cut && !r.stopped() {
+			close(r.enough) // the rows queued go out; no further row is read
+			return nil
 		}
 	}
 	return nil
@@ -234,12 +268,12 @@ func (r *run) dispatch() error {
 
 // settle decides each row of a batch: a row done in an earlier run is
 // skipped unchecked (nothing is sent, so its field rules need not run); any
-// other row is checked here, where it is decided whether it is sent.
-func (r *run) settle(batch []*ingest.Record, known map[string]checkpoint.Known) ([]work, error) {
-	var (
-		toSend  []work
-		changed map[string]bool
-	)
+// other row is checked here, where it is decided whether it is sent. With
+// room at 0 or more, it stops at the first row to send past room rows and
+// reports the cut: that row and the rest of the batch are left unread, for
+// the next run.
+func (r *run) settle(batch []*ingest.Record, known map[string]checkpoint.Known, room int) (toSend []work, cut bool, err error) {
+	var changed map[string]bool
 	for _, rec := range batch {
 		id := rec.User.ExternalUserID
 		k, seen := known[id]
@@ -271,6 +305,10 @@ func (r *run) settle(batch []*ingest.Record, known map[string]checkpoint.Known) 
 				Message: "unchanged since P100 refused it in an earlier run: " + k.ErrorMessage})
 			continue
 		}
+		if room >= 0 && len(toSend) >= room {
+			cut = true
+			break
+		}
 		w := work{rec: rec}
 		if seen {
 			w.prev = &k
@@ -278,9 +316,9 @@ func (r *run) settle(batch []*ingest.Record, known map[string]checkpoint.Known) 
 		toSend = append(toSend, w)
 	}
 	if len(changed) > 0 {
-		return toSend, r.write(ledgerWrite{changed: changed})
+		return toSend, cut, r.write(ledgerWrite{changed: changed})
 	}
-	return toSend, nil
+	return toSend, cut, nil
 }
 
 // enqueue marks rows in flight, a worker's worth at a time, and queues them.

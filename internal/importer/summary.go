@@ -20,6 +20,9 @@ type Summary struct {
 	StartedAt   time.Time `json:"started_at"`
 	FinishedAt  time.Time `json:"finished_at"`
 
+	// Inputs lists the files of a run of several, in the order read.
+	Inputs []InputFile `json:"inputs,omitempty"`
+
 	Rows     int `json:"rows"`
 	Created  int `json:"created"`
 	Exists   int `json:"exists"`
@@ -40,6 +43,13 @@ type Summary struct {
 
 	Changed   int `json:"changed"`          // skipped rows whose content differs from what was created
 	Recovered int `json:"exists_recovered"` // exists rows whose userId a lookup recovered
+
+	// Sent counts the rows this run sent at least one request for.
+	Sent int `json:"sent"`
+	// Limit is --limit (0: none); LimitReached says the run stopped
+	// reading there: a rerun carries on with the next rows.
+	Limit        int  `json:"limit,omitempty"`
+	LimitReached bool `json:"limit_reached,omitempty"`
 
 	Requests  int64 `json:"requests"`
 	Retries   int64 `json:"retries"`
@@ -64,6 +74,15 @@ type Summary struct {
 	Timeline *Timeline `json:"-"`
 }
 
+// InputFile is one file of a run of several: its path, its SHA-256
+// (empty unless it was read to its end) and its rows that reached an
+// outcome.
+type InputFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Rows   int    `json:"rows"`
+}
+
 // Latency is the spread of request latencies, in milliseconds.
 type Latency struct {
 	P50 float64 `json:"p50"`
@@ -74,6 +93,9 @@ type Latency struct {
 // add counts one row's outcome.
 func (s *Summary) add(r *RowResult) {
 	s.Rows++
+	if r.Attempts > 0 {
+		s.Sent++
+	}
 	switch r.Outcome {
 	case Created:
 		s.Created++
@@ -150,6 +172,16 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, ", latency p50 %.0fms p99 %.0fms", s.LatencyMS.P50, s.LatencyMS.P99)
 	}
 	fmt.Fprintln(w)
+	if len(s.Inputs) > 0 {
+		parts := make([]string, len(s.Inputs))
+		for i, f := range s.Inputs {
+			parts[i] = fmt.Sprintf("%s %d", f.Path, f.Rows)
+		}
+		fmt.Fprintf(w, "files %d, rows of each: %s\n", len(s.Inputs), strings.Join(parts, ", "))
+	}
+	if s.LimitReached {
+		fmt.Fprintf(w, "stopped at --limit %d: %d rows sent; rerun to carry on\n", s.Limit, s.Sent)
+	}
 	if s.RateLimitFound > 0 {
 		fmt.Fprintf(w, "rate: the API's limit found at %.1f/s; the run ended at %.1f/s\n", s.RateLimitFound, s.RateFinal)
 	}

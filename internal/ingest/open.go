@@ -65,6 +65,7 @@ const checkBatch = 256
 // its lines are counted.
 func Open(ctx context.Context, path string, opts Options) (*Input, error) {
 	in := &Input{path: path, TotalLines: -1, hash: sha256.New()}
+	opts.name = path
 	if path == "-" {
 		in.file = os.Stdin
 	} else {

@@ -54,9 +54,13 @@ type Options struct {
 	// Sheet names the sheet of a workbook to read; "" reads the first
 	// sheet that has a header row.
 	Sheet string
+	// DupCheck, if set, is shared with the other inputs of the run: an
+	// externalUserId of an earlier input is a duplicate here too.
+	DupCheck *DupCheck
 
 	detected *charset.Result // the character set found by Open's scan of the whole file
 	format   string          // what Open found the file to be, for Dialect
+	name     string          // the input's path, for duplicates across inputs
 }
 
 // Problem is one reason a row cannot be sent.
@@ -150,7 +154,7 @@ type Reader struct {
 	fieldOf  []string          // header index -> API field ("" for extra columns)
 	columnOf map[string]string // API field -> header as written
 	extra    bool              // the file has columns that map to no field
-	seen     *seenSet
+	seen     *seenIn
 	slashed  slashOrder // how the birthDate column writes slashed dates
 	repairs  map[Repair]int
 
@@ -230,8 +234,16 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	if err := r.mapHeader(matcher); err != nil {
 		return nil, err
 	}
-	r.seen = newSeenSet(opts.TempDir, opts.ExpectedRows)
+	r.seen = newSeenIn(opts)
 	return r, nil
+}
+
+// newSeenIn is the reader's duplicate check: its own, or Options.DupCheck.
+func newSeenIn(opts Options) *seenIn {
+	if opts.DupCheck != nil {
+		return &seenIn{shared: opts.DupCheck, name: opts.name, base: -1}
+	}
+	return &seenIn{own: newSeenSet(opts.TempDir, opts.ExpectedRows)}
 }
 
 // Header returns the header as written in the file.

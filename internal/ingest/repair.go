@@ -183,14 +183,17 @@ func (r *Reader) prepare(rec *Record) error {
 	if u.ExternalUserID == "" {
 		return nil
 	}
-	first, dup, err := r.seen.add(u.ExternalUserID, rec.Line)
+	file, first, dup, err := r.seen.add(u.ExternalUserID, rec.Line)
 	if err != nil {
 		return err
 	}
 	if dup {
 		rec.DupOf = first
-		rec.problems = append(rec.problems, Problem{Line: rec.Line, Column: r.columnName(FieldExternalUserID),
-			Reason: fmt.Sprintf("duplicate of line %d: the same externalUserId appears twice in this file", first)})
+		reason := fmt.Sprintf("duplicate of line %d: the same externalUserId appears twice in this file", first)
+		if file != "" {
+			reason = fmt.Sprintf("duplicate of %s line %d: the same externalUserId appears in an earlier input of this run", file, first)
+		}
+		rec.problems = append(rec.problems, Problem{Line: rec.Line, Column: r.columnName(FieldExternalUserID), Reason: reason})
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func NewRowReader(next RowSource, opts Options) (*Reader, error) {
 	for _, f := range Fields {
 		r.columnOf[f] = f
 	}
-	r.seen = newSeenSet(opts.TempDir, opts.ExpectedRows)
+	r.seen = newSeenIn(opts)
 	return r, nil
 }
 

@@ -48,16 +48,20 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return Result{}, &ConfigError{fmt.Errorf("--retry %s: want failed or rejected", st)}
 		}
 	}
-	fromLedger := o.Input == "" && len(o.Retry) > 0
-	var in *ingest.Input
+	paths := o.Inputs
+	if len(paths) == 0 && o.Input != "" {
+		paths = []string{o.Input}
+	}
+	fromLedger := len(paths) == 0 && len(o.Retry) > 0
+	var src *inputs
 	if !fromLedger {
-		if in, err = ingest.Open(ctx, o.Input, o.Read); err != nil {
+		if src, err = openInputs(ctx, paths, o.Read, o.Report); err != nil {
 			if ctx.Err() != nil {
 				return Result{}, importer.ErrInterrupted
 			}
-			return Result{}, &ConfigError{fmt.Errorf("%s: %w", o.Input, err)}
+			return Result{}, &ConfigError{err}
 		}
-		defer in.Close()
+		defer src.Close()
 	}
 
 	lock, err := runlock.AcquireCheckpoint(o.Checkpoint, "run", o.Now())
@@ -88,22 +92,30 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, &importer.CheckpointError{Err: fmt.Errorf("open checkpoint %s: %w", o.Checkpoint, err)}
 	}
 	defer store.Close()
-	inputName := o.Input
 	inDoubt := 0
+	var inputName string
 	if fromLedger {
-		if in, err = openLedgerRows(ctx, store, o.Retry, o.Read); err != nil {
+		in, err := openLedgerRows(ctx, store, o.Retry, o.Read)
+		if err != nil {
 			return Result{}, &importer.CheckpointError{Err: err}
 		}
-		defer in.Close()
+		src = inputsOf("(checkpoint: --retry "+joinStates(o.Retry)+")", in)
+		defer src.Close()
 		if c, err := store.Count(ctx); err == nil && c.ByState[checkpoint.InFlight]+c.NoUserID > 0 {
 			inDoubt = c.ByState[checkpoint.InFlight] + c.NoUserID
 			log.Warn("rows in doubt (left in flight by a run that died, or created without a known userId) are not settled by a retry from the checkpoint: run importer reconcile, or run again with the original --input",
 				"rows", inDoubt)
 		}
-		inputName = "(checkpoint: --retry " + joinStates(o.Retry) + ")"
 	}
-	if cols := in.Unknown(); len(cols) > 0 {
-		log.Warn("columns ignored: they map to no API field", "count", len(cols), "columns", columnList(cols))
+	inputName = src.Name()
+	for i, in := range src.ins {
+		if cols := in.Unknown(); len(cols) > 0 {
+			attrs := []any{"count", len(cols), "columns", columnList(cols)}
+			if src.several() {
+				attrs = append([]any{"file", src.paths[i]}, attrs...)
+			}
+			log.Warn("columns ignored: they map to no API field", attrs...)
+		}
 	}
 	runID, err := store.BeginRun(ctx, "run", inputName)
 	if err != nil {
@@ -112,12 +124,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 	var rep *report.Writer
 	if o.Report != "" {
-		if rep, err = report.Create(o.Report, in.Header()); err != nil {
+		if rep, err = report.Create(o.Report, src.Header()); err != nil {
 			return Result{}, &ConfigError{err}
 		}
 		defer rep.Abort() // no-op after Commit
 	}
-	rows := &rowTeller{log: log, in: in, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}, lines: &htmlreport.Collector{}}
+	rows := &rowTeller{log: log, src: src, rep: rep, onRow: o.OnRow, notes: map[ingest.Note]bool{}, lines: &htmlreport.Collector{}}
 	var ledger importer.Ledger = store
 	if o.Ledger != nil {
 		ledger = o.Ledger(store)
@@ -133,6 +145,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		LookupExisting:   o.LookupExisting,
 		MaxErrors:        o.MaxErrors,
 		MaxErrorsPercent: o.MaxErrorsPercent,
+		Limit:            o.Limit,
 		MaxPause:         o.MaxPause,
 		OnPause: func(until time.Time, status int) {
 			log.Warn("the API asked to pause: every request waits", "status", status,
@@ -146,22 +159,26 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		ResendRejected: slices.Contains(o.Retry, checkpoint.Rejected),
 	})
 	if o.Started != nil {
-		o.Started(Start{TotalLines: in.TotalLines, Rate: limiter.Stats})
+		o.Started(Start{TotalLines: src.TotalLines(), Rate: limiter.Stats})
 	}
-	log.Debug("run started", "run", runID, "input", o.Input, "checkpoint", o.Checkpoint, "base_url", o.Client.BaseURL,
+	log.Debug("run started", "run", runID, "input", inputName, "checkpoint", o.Checkpoint, "base_url", o.Client.BaseURL,
 		"rate", o.Rate, "burst", o.Burst, "workers", o.Workers)
-	sum, runErr := imp.Run(ctx, in)
+	sum, runErr := imp.Run(ctx, src)
 	if st := limiter.Stats(); o.RateAuto {
 		sum.RateLimitFound, sum.RateFinal = round1(st.Limit), round1(st.Rate)
 	}
-	sum.LinesSkipped = in.Skipped().Lines()
-	sum.Repairs = repairCounts(in.Repairs())
+	sum.LinesSkipped = src.SkippedLines()
+	sum.Repairs = repairCounts(src.Repairs())
 	final := runErr
 	if final == nil && (sum.Invalid+sum.Rejected+sum.Failed > 0 || inDoubt > 0) {
 		final = ErrRowErrors // a retry never reports success while rows stay in doubt
 	}
 	sum.ExitCode, sum.ExitReason = o.Exit(final)
-	sum.Input, sum.InputSHA256 = inputName, in.SHA256()
+	sum.Input, sum.InputSHA256 = inputName, src.SHA256()
+	files := src.Files()
+	if src.several() {
+		sum.Inputs = files
+	}
 
 	res := Result{Summary: sum}
 	if rep != nil {
@@ -173,6 +190,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			log.Error("failure report not written", "file", o.Report, "err", reportErr)
 		}
 		res.ReportRows = rep.Rows()
+	}
+	if !fromLedger {
+		if err := store.RecordRunInputs(context.WithoutCancel(ctx), runID, runInputs(files)); err != nil {
+			log.Error("the run's input files not recorded in the checkpoint", "err", err)
+		}
 	}
 	o.record(ctx, store, runID, &res.Summary)
 	o.htmlReport(ctx, store, &res.Summary, rows.lines)
@@ -252,7 +274,7 @@ func (o *Options) record(ctx context.Context, store *checkpoint.Store, runID int
 // failure report.
 type rowTeller struct {
 	log       *slog.Logger
-	in        *ingest.Input
+	src       *inputs
 	rep       *report.Writer
 	onRow     func(*importer.RowResult)
 	notes     map[ingest.Note]bool
@@ -261,6 +283,11 @@ type rowTeller struct {
 }
 
 func (t *rowTeller) tell(r *importer.RowResult) {
+	file := t.src.told(r.Record)
+	var where []any // with several files, the file a line is in
+	if t.src.several() {
+		where = []any{"file", t.src.paths[file]}
+	}
 	if t.onRow != nil {
 		t.onRow(r)
 	}
@@ -270,19 +297,32 @@ func (t *rowTeller) tell(r *importer.RowResult) {
 		// `importer validate` lists them all.
 		if !t.notes[n] {
 			t.notes[n] = true
-			t.log.Info("value repaired", "line", r.Record.Line, "column", n.Column, "note", n.Text)
+			t.log.Info("value repaired", append(where, "line", r.Record.Line, "column", n.Column, "note", n.Text)...)
 		}
 	}
 	if r.Outcome.Succeeded() {
 		return
 	}
 	t.lines.Add(r.Outcome, r.Code, r.Record.Line)
-	t.log.Info("row not imported", "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
-		"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)
+	t.log.Info("row not imported", append(where, "line", r.Record.Line, "externalUserId", p100.Sanitize(r.Record.User.ExternalUserID, 100),
+		"outcome", string(r.Outcome), "code", r.Code, "reason", r.Message, "attempts", r.Attempts)...)
 	if t.rep != nil && t.reportErr == nil {
-		t.reportErr = t.rep.Write(report.Row{Values: t.in.Columns(r.Record), Line: r.Record.Line,
-			Outcome: string(r.Outcome), Code: r.Code, Message: r.Message, Attempts: r.Attempts})
+		row := report.Row{Values: t.src.ins[file].Columns(r.Record), Line: r.Record.Line,
+			Outcome: string(r.Outcome), Code: r.Code, Message: r.Message, Attempts: r.Attempts}
+		if t.src.several() {
+			row.File = t.src.paths[file]
+		}
+		t.reportErr = t.rep.Write(row)
 	}
+}
+
+// runInputs turns the run's files into the checkpoint's records of them.
+func runInputs(files []InputFile) []checkpoint.RunInput {
+	out := make([]checkpoint.RunInput, len(files))
+	for i, f := range files {
+		out[i] = checkpoint.RunInput{Path: f.Path, SHA256: f.SHA256, Rows: f.Rows}
+	}
+	return out
 }
 
 // columnList names ignored columns for a log line: at most ten, each cut

@@ -29,7 +29,12 @@ type Options struct {
 	// Input is the file to import ("-": standard input); empty with Retry:
 	// the rows come from the checkpoint.
 	Input string
-	Read  ingest.Options // how to read the input
+	// Inputs, when set, are the files to import, one after another in
+	// this order under one checkpoint lock, as one run (Input is then
+	// unused): a row's externalUserId met in an earlier file is a
+	// duplicate, as within one file.
+	Inputs []string
+	Read   ingest.Options // how to read the input
 	// Retry names states whose rows are sent again even though an earlier
 	// run settled them: without Input, the checkpoint's rows in those
 	// states (failed, rejected); with Input, the file's rows whose ledger
@@ -50,6 +55,9 @@ type Options struct {
 	LookupExisting   bool
 	MaxErrors        int     // 0: no limit
 	MaxErrorsPercent float64 // 0: no limit
+	// Limit is the most rows sent this run (0: no limit); the run then
+	// stops reading and ends cleanly, and a rerun carries on.
+	Limit int
 
 	Report  string // failure report file; "" writes none
 	Summary string // summary JSON file; "" writes none

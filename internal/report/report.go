@@ -19,6 +19,7 @@ var Columns = []string{"line", "outcome", "error_code", "error_message", "attemp
 type Row struct {
 	Values   []string // the original columns, in the header's order
 	Line     int
+	File     string // with several inputs, the row's file: the line column is then FILE:LINE
 	Outcome  string
 	Code     string
 	Message  string
@@ -71,7 +72,11 @@ func (w *Writer) Write(r Row) error {
 		}
 		rec = append(rec, v)
 	}
-	rec = append(rec, strconv.Itoa(r.Line), r.Outcome, r.Code, r.Message, strconv.Itoa(r.Attempts))
+	line := strconv.Itoa(r.Line)
+	if r.File != "" {
+		line = r.File + ":" + line
+	}
+	rec = append(rec, line, r.Outcome, r.Code, r.Message, strconv.Itoa(r.Attempts))
 	if err := w.csv.Write(rec); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
