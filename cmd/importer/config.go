@@ -98,6 +98,9 @@ func applyJobFile(fs, known *flag.FlagSet, path string, apply func(name string) 
 			return nil, usagef("%s: key %q: %s", where, name, why)
 		}
 		f := known.Lookup(name)
+		if f != nil && isNegation(f) {
+			return nil, usagef("%s: key %q: write %s = false instead", where, name, strings.TrimPrefix(name, "no-"))
+		}
 		if f == nil {
 			return nil, usagef("%s: unknown key %q%s", where, name, suggestKey(known, name))
 		}
@@ -320,7 +323,7 @@ func jobParseError(path string, data []byte, err error) error {
 func suggestKey(fs *flag.FlagSet, name string) string {
 	best, bestD := "", 1<<30
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, skip := commandLineOnly[f.Name]; skip {
+		if _, skip := commandLineOnly[f.Name]; skip || isNegation(f) {
 			return
 		}
 		if d := jobKeyDistance(strings.ToLower(name), f.Name); d < bestD {
@@ -393,7 +396,7 @@ func printConfig(w io.Writer, fs *flag.FlagSet, jf *jobFile, getenv func(string)
 	fmt.Fprintf(&b, "# API key: %s\n", keySource(fs, jf, getenv))
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, skip := commandLineOnly[f.Name]; !skip {
+		if _, skip := commandLineOnly[f.Name]; !skip && !isNegation(f) {
 			names = append(names, f.Name)
 		}
 	})
