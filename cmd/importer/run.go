@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -120,31 +121,44 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if o.Quiet {
 		level = "warn"
 	}
-	log, err := newLogger(stderr, o.LogFormat, level)
+	con := consoleOf(stderr)
+	log, err := newLogger(con, o.LogFormat, level)
 	if err != nil {
 		return err
 	}
+	con.setJSON(o.LogFormat == "json")
+	// From here on, the error (if any) and the exit code are the last lines
+	// on stderr, timestamped or JSON like the rest.
+	res, err := o.start(ctx, con, log)
+	if res.Summary.RunID != 0 {
+		printSummary(con, &res.Summary, o, res.ReportRows)
+	}
+	return endRun(con, err)
+}
+
+// start checks the settings and runs the import.
+func (o runOptions) start(ctx context.Context, con *console, log *slog.Logger) (job.Result, error) {
 	if err := o.check(); err != nil {
-		return err
+		return job.Result{}, err
 	}
 	if o.CPUProfile != "" {
 		stop, err := startCPUProfile(o.CPUProfile)
 		if err != nil {
-			return usageError{err}
+			return job.Result{}, usageError{err}
 		}
 		defer stop()
 	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(o.MaxErrors)
 	if err != nil {
-		return err
+		return job.Result{}, err
 	}
 	key, err := readAPIKey(o.APIKeyFile)
 	if err != nil {
-		return err
+		return job.Result{}, err
 	}
 	read, err := o.input.options(o.now)
 	if err != nil {
-		return err
+		return job.Result{}, err
 	}
 	var prog *progress
 	res, err := job.Run(ctx, job.Options{
@@ -156,7 +170,7 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		Report: o.Report, Summary: o.Summary, Metrics: o.Metrics,
 		Log: log, Now: o.now,
 		Started: func(st job.Start) {
-			prog = newProgress(stderr, o.Progress, st.TotalLines, o.Quiet)
+			prog = newProgress(con, o.Progress, st, o.Quiet)
 			prog.start()
 		},
 		OnRow:   func(*importer.RowResult) { prog.add() },
@@ -164,17 +178,13 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		Exit:    func(err error) (int, string) { return exitCode(err), exitReason(err) },
 	})
 	if prog != nil {
-		prog.finish()
+		prog.finish(outcomeWord(err))
 	}
 	var cfgErr *job.ConfigError
 	if errors.As(err, &cfgErr) {
-		return usageError{cfgErr.Err}
+		return res, usageError{cfgErr.Err}
 	}
-	if res.Summary.RunID == 0 {
-		return err // refused before the run began
-	}
-	printSummary(stderr, &res.Summary, o, res.ReportRows)
-	return err
+	return res, err
 }
 
 // parseMaxErrors reads --max-errors: "" (no limit), "N" or "N%".
@@ -304,13 +314,45 @@ func pathErrorKind(err error) string {
 
 func trimKey(s string) string { return strings.TrimRight(s, "\r\n ") }
 
-// printSummary writes the human summary to stderr.
-func printSummary(w io.Writer, sum *importer.Summary, o runOptions, reportRows int) {
-	sum.WriteText(w)
-	if reportRows > 0 {
-		fmt.Fprintf(w, "failure report: %s (%d rows; fix them and feed the file back with --input)\n", o.Report, reportRows)
+// printSummary writes the summary to stderr: the human text, each line
+// timestamped, or one JSON object.
+func printSummary(con *console, sum *importer.Summary, o runOptions, reportRows int) {
+	if con.jsonLogger() != nil {
+		con.event(slog.LevelInfo, "summary", "", slog.Any("summary", sum))
+	} else {
+		sum.WriteText(con.textLines())
 	}
-	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, exitMeaning(sum.ExitCode))
+	if reportRows > 0 {
+		con.event(slog.LevelInfo, "failure report",
+			fmt.Sprintf("failure report: %s (%d rows; fix them and feed the file back with --input)", o.Report, reportRows),
+			slog.String("file", o.Report), slog.Int("rows", reportRows))
+	}
+}
+
+// endRun writes the run's last lines: the error, if one ended it, then the
+// exit code and its meaning. run does not print the error again.
+func endRun(con *console, err error) error {
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, errRowErrors) {
+		con.event(slog.LevelError, "run failed", "importer: "+err.Error(), slog.String("err", err.Error()))
+	}
+	con.event(slog.LevelInfo, "exit", fmt.Sprintf("exit code %d: %s", code, exitMeaning(code)),
+		slog.Int("exit_code", code), slog.String("meaning", exitMeaning(code)))
+	if err == nil {
+		return nil
+	}
+	return reportedError{err}
+}
+
+// outcomeWord is how the progress display names the end of a run.
+func outcomeWord(err error) string {
+	switch exitCode(err) {
+	case ExitOK, ExitRowErrors:
+		return "done"
+	case ExitInterrupted:
+		return "interrupted"
+	}
+	return "stopped"
 }
 
 // exitReason says in words why the run ended as it did.
