@@ -177,15 +177,15 @@ func (c *console) redrawLocked() {
 	c.w.Write(b.Bytes())
 }
 
-// endStatus draws the status line one last time as last, ends it with a
-// line break and stops showing it.
-func (c *console) endStatus(last string) {
+// endStatus draws the status line one last time with last, ends it with
+// a line break and stops showing it.
+func (c *console) endStatus(last func(cols int) string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.status == nil {
 		return
 	}
-	c.status = func(int) string { return last }
+	c.status = last
 	var b bytes.Buffer
 	c.drawStatus(&b)
 	b.WriteString("\n")

@@ -125,7 +125,8 @@ func (p *progress) finish(outcome string) {
 	close(p.stop)
 	p.wg.Wait()
 	if p.bar {
-		p.con.endStatus(p.line(p.con.columns(), time.Now(), outcome))
+		now := time.Now()
+		p.con.endStatus(func(cols int) string { return p.line(cols, now, outcome) })
 	}
 }
 
@@ -141,14 +142,13 @@ type figures struct {
 func (p *progress) figures(now time.Time, final bool) figures {
 	f := figures{done: p.done.Load(), total: p.total, pct: -1, rate: p.rate(now)}
 	if f.total >= 0 {
-		over := f.done > f.total // the count was off: never show past the end
-		f.total = max(f.total, f.done)
+		f.total = max(f.total, f.done) // should the count be off: never past the end
 		f.pct = 100
 		if f.total > 0 {
 			f.pct = int(f.done * 100 / f.total)
 		}
-		if !final && f.pct == 100 && (over || f.done < f.total) {
-			f.pct = 99
+		if !final && f.pct == 100 {
+			f.pct = 99 // 100% is for the end
 		}
 	}
 	if until := time.UnixMilli(p.pausedUntil.Load()); now.Before(until) {
