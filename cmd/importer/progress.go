@@ -19,7 +19,7 @@ import (
 
 // Timings and sizes of the display.
 const (
-	statusEvery  = 10 * time.Second       // a status line without a bar (cron)
+	statusEvery  = 10 * time.Second       // a status line without a bar (cron), by default
 	redrawEvery  = 200 * time.Millisecond // the bar, with its figures of now
 	rateWindow   = 5 * time.Second        // the rate shown is over this much time
 	compactBelow = 60                     // columns: below, a one-line counter instead of a bar
@@ -36,6 +36,7 @@ type progress struct {
 	total int64 // rows expected; -1 when unknown
 	stats func() ratelimit.Stats
 	began time.Time
+	every time.Duration // the status line's interval without a bar
 
 	done        atomic.Int64 // rows with a committed outcome
 	pausedUntil atomic.Int64 // Unix ms: the end of the API's last pause
@@ -54,7 +55,7 @@ type sample struct {
 
 // newProgress picks the display: mode is auto, bar, log or none.
 func newProgress(con *console, mode string, st job.Start, quiet bool) *progress {
-	p := &progress{con: con, total: st.TotalLines, stats: st.Rate, began: time.Now(), stop: make(chan struct{})}
+	p := &progress{con: con, total: st.TotalLines, stats: st.Rate, began: time.Now(), every: statusEvery, stop: make(chan struct{})}
 	p.samples = []sample{{p.began, 0}}
 	if quiet {
 		mode = "none"
@@ -79,7 +80,7 @@ func (p *progress) start() {
 	if !p.bar && !p.log {
 		return
 	}
-	every := statusEvery
+	every := p.every
 	if p.bar {
 		every = redrawEvery
 		p.con.showStatus(func(cols int) string { return p.line(cols, time.Now(), "") })

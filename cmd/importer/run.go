@@ -42,6 +42,7 @@ type runOptions struct {
 	RetryFailed  bool
 	Retry        string
 	Progress     string
+	ProgressLog  time.Duration
 	LogFormat    string
 	LogLevel     string
 	Quiet        bool
@@ -73,6 +74,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed, without --input: --retry failed (rows left in flight need the original --input)")
 	fs.StringVar(&o.Retry, "retry", "", "comma-separated `states` to send again: failed, rejected. Without --input the checkpoint's rows in those states; with --input the file's, rejected ones even if unchanged (after a run against a wrong URL)")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress display: auto (a bar on a terminal, a log line every 10s otherwise), bar, log or none")
+	fs.DurationVar(&o.ProgressLog, "progress-every", statusEvery, "with --progress log (or auto without a terminal): how often a progress line is written")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.Quiet, "quiet", false, "for cron: only warnings, errors and the final summary line")
@@ -171,6 +173,7 @@ func (o runOptions) start(ctx context.Context, con *console, log *slog.Logger) (
 		Log: log, Now: o.now,
 		Started: func(st job.Start) {
 			prog = newProgress(con, o.Progress, st, o.Quiet)
+			prog.every = o.ProgressLog
 			prog.start()
 		},
 		OnRow:   func(*importer.RowResult) { prog.add() },
@@ -224,6 +227,8 @@ func (o *runOptions) check() error {
 		return usagef("--timeout must be positive")
 	case o.MaxPause <= 0:
 		return usagef("--max-pause must be positive")
+	case o.ProgressLog <= 0:
+		return usagef("--progress-every must be positive, such as 1m")
 	case o.Checkpoint == "":
 		return usagef("--checkpoint must name a file")
 	}
