@@ -233,7 +233,7 @@ func (p *progress) line(cols int, now time.Time, final string) string {
 
 // logLine writes the periodic status line.
 func (p *progress) logLine(now time.Time) {
-	f := p.figures(now, false)
+	f := p.figures(now, true) // a log line may say 100% once every row is done
 	attrs := []slog.Attr{slog.Int64("done", f.done)}
 	text := fmt.Sprintf("progress: %d rows", f.done)
 	if f.total >= 0 {
