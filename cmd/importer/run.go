@@ -131,15 +131,15 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	con.setJSON(o.LogFormat == "json")
 	// From here on, the error (if any) and the exit code are the last lines
 	// on stderr, timestamped or JSON like the rest.
-	res, err := o.start(ctx, con, log)
+	res, err := o.execute(ctx, con, log)
 	if res.Summary.RunID != 0 {
 		printSummary(con, &res.Summary, o, res.ReportRows)
 	}
 	return endRun(con, err)
 }
 
-// start checks the settings and runs the import.
-func (o runOptions) start(ctx context.Context, con *console, log *slog.Logger) (job.Result, error) {
+// execute checks the settings and runs the import.
+func (o runOptions) execute(ctx context.Context, con *console, log *slog.Logger) (job.Result, error) {
 	if err := o.check(); err != nil {
 		return job.Result{}, err
 	}
