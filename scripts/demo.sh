@@ -39,7 +39,7 @@ echo "Failure report ($workdir/failures.csv), fixable and re-feedable as --input
 cut -d, -f1,13- "$workdir/failures.csv" | sed 's/^/  /'
 echo
 echo "== second run, same checkpoint: nothing is sent again"
-set +e; run 2>&1 | grep -E '^(rows|requests|exit code)'; set -e
+set +e; run 2>&1 | grep -E '^[^ ]+ (rows|requests|exit code)'; set -e
 echo
 echo "sandbox stats: $(curl -s "$url/_sandbox/stats" 2>/dev/null || echo unavailable)"
 echo "ledger:"

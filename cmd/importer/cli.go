@@ -129,7 +129,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		err = unknownCommand(cmd)
 	}
-	if err != nil && !errors.Is(err, errHelp) && !errors.Is(err, errRowErrors) {
+	var reported reportedError
+	if err != nil && !errors.Is(err, errHelp) && !errors.Is(err, errRowErrors) && !errors.As(err, &reported) {
 		fmt.Fprintf(stderr, "importer: %v\n", err)
 	}
 	return err

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -20,15 +21,23 @@ func main() {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
+	// Every line on stderr goes through one console, so that the notices
+	// below print above the progress bar, never on its line.
+	stderr := newConsole(os.Stderr)
 	go func() {
 		sig := <-signals
-		fmt.Fprintf(os.Stderr, "importer: %v: stopping: no new rows, finishing requests already sent (send it again to exit at once)\n", sig)
+		stderr.event(slog.LevelWarn, "stopping", fmt.Sprintf("importer: %v: stopping: no new rows, finishing requests already sent (send it again to exit at once)", sig),
+			slog.String("signal", sig.String()))
 		cancel()
 		<-signals
-		fmt.Fprintln(os.Stderr, "importer: second signal: exiting now; the checkpoint stays consistent, rerun to carry on")
+		stderr.dropStatus()
+		stderr.event(slog.LevelWarn, "exiting now", "importer: second signal: exiting now; the checkpoint stays consistent, rerun to carry on")
+		stderr.event(slog.LevelInfo, "exit", fmt.Sprintf("exit code %d: %s", ExitInterrupted, exitMeaning(ExitInterrupted)),
+			slog.Int("exit_code", ExitInterrupted), slog.String("meaning", exitMeaning(ExitInterrupted)))
 		os.Exit(ExitInterrupted)
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, stderr)
+	stderr.flush()
 	os.Exit(exitCode(err))
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -42,6 +43,7 @@ type runOptions struct {
 	RetryFailed  bool
 	Retry        string
 	Progress     string
+	ProgressLog  time.Duration
 	LogFormat    string
 	LogLevel     string
 	Quiet        bool
@@ -77,6 +79,7 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "send again the rows the checkpoint holds as failed, without --input: --retry failed (rows left in flight need the original --input)")
 	fs.StringVar(&o.Retry, "retry", "", "comma-separated `states` to send again: failed, rejected. Without --input the checkpoint's rows in those states; with --input the file's, rejected ones even if unchanged (after a run against a wrong URL)")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress display: auto (a bar on a terminal, a log line every 10s otherwise), bar, log or none")
+	fs.DurationVar(&o.ProgressLog, "progress-every", statusEvery, "with --progress log (or auto without a terminal): how often a progress line is written")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.Quiet, "quiet", false, "for cron: only warnings, errors and the final summary line")
@@ -126,37 +129,52 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 	if o.Quiet {
 		level = "warn"
 	}
-	log, err := newLogger(stderr, o.LogFormat, level)
+	con := consoleOf(stderr)
+	log, err := newLogger(con, o.LogFormat, level)
 	if err != nil {
 		return err
 	}
+	con.setJSON(o.LogFormat == "json")
+	// From here on, the error (if any) and the exit code are the last lines
+	// on stderr, timestamped or JSON like the rest.
+	res, err := o.execute(ctx, con, log)
+	var sum *importer.Summary
+	if res.Summary.RunID != 0 {
+		sum = &res.Summary
+		printSummary(con, sum, o, res.ReportRows)
+	}
+	return endRun(con, err, sum, o)
+}
+
+// execute checks the settings and runs the import.
+func (o runOptions) execute(ctx context.Context, con *console, log *slog.Logger) (job.Result, error) {
 	if err := o.check(); err != nil {
-		return err
+		return job.Result{}, err
 	}
 	if o.CPUProfile != "" {
 		stop, err := startCPUProfile(o.CPUProfile)
 		if err != nil {
-			return usageError{err}
+			return job.Result{}, usageError{err}
 		}
 		defer stop()
 	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(o.MaxErrors)
 	if err != nil {
-		return err
+		return job.Result{}, err
 	}
 	var files []string
 	if len(o.Paths) > 0 {
 		if files, err = expandInputs(o.Paths, o.Report, o.Summary, o.Metrics); err != nil {
-			return err
+			return job.Result{}, err
 		}
 	}
 	key, err := readAPIKey(o.APIKeyFile)
 	if err != nil {
-		return err
+		return job.Result{}, err
 	}
 	read, err := o.input.options(o.now)
 	if err != nil {
-		return err
+		return job.Result{}, err
 	}
 	var prog *progress
 	res, err := job.Run(ctx, job.Options{
@@ -169,7 +187,8 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		HTMLReport: o.HTMLReport, Version: version, ExitMeaning: exitMeaning,
 		Log: log, Now: o.now,
 		Started: func(st job.Start) {
-			prog = newProgress(stderr, o.Progress, st.TotalLines, o.Quiet)
+			prog = newProgress(con, o.Progress, st, o.Quiet)
+			prog.every = o.ProgressLog
 			prog.start()
 		},
 		OnRow:   func(*importer.RowResult) { prog.add() },
@@ -177,17 +196,13 @@ func runImport(ctx context.Context, o runOptions, stdout, stderr io.Writer) erro
 		Exit:    func(err error) (int, string) { return exitCode(err), exitReason(err) },
 	})
 	if prog != nil {
-		prog.finish()
+		prog.finish(outcomeWord(err))
 	}
 	var cfgErr *job.ConfigError
 	if errors.As(err, &cfgErr) {
-		return usageError{cfgErr.Err}
+		return res, usageError{cfgErr.Err}
 	}
-	if res.Summary.RunID == 0 {
-		return err // refused before the run began
-	}
-	printSummary(stderr, &res.Summary, o, res.ReportRows)
-	return err
+	return res, err
 }
 
 // parseMaxErrors reads --max-errors: "" (no limit), "N" or "N%".
@@ -227,6 +242,8 @@ func (o *runOptions) check() error {
 		return usagef("--timeout must be positive")
 	case o.MaxPause <= 0:
 		return usagef("--max-pause must be positive")
+	case o.ProgressLog <= 0:
+		return usagef("--progress-every must be positive, such as 1m")
 	case o.Checkpoint == "":
 		return usagef("--checkpoint must name a file")
 	case o.Limit < 0:
@@ -319,17 +336,50 @@ func pathErrorKind(err error) string {
 
 func trimKey(s string) string { return strings.TrimRight(s, "\r\n ") }
 
-// printSummary writes the human summary to stderr.
-func printSummary(w io.Writer, sum *importer.Summary, o runOptions, reportRows int) {
-	sum.WriteText(w)
-	if reportRows > 0 {
-		fmt.Fprintf(w, "failure report: %s (%d rows; %s)\n", o.Report, reportRows, reportAdvice(sum))
+// printSummary writes the summary to stderr: the human text, each line
+// timestamped, or one JSON object.
+func printSummary(con *console, sum *importer.Summary, o runOptions, reportRows int) {
+	if con.jsonLogger() != nil {
+		con.event(slog.LevelInfo, "summary", "", slog.Any("summary", sum))
+	} else {
+		sum.WriteText(con.textLines())
 	}
-	meaning := exitMeaning(sum.ExitCode)
-	if sum.ExitCode == ExitRowErrors {
+	if reportRows > 0 {
+		con.event(slog.LevelInfo, "failure report",
+			fmt.Sprintf("failure report: %s (%d rows; %s)", o.Report, reportRows, reportAdvice(sum)),
+			slog.String("file", o.Report), slog.Int("rows", reportRows))
+	}
+}
+
+// endRun writes the run's last lines: the error, if one ended it, then the
+// exit code and its meaning (for exit 1 with sum, where the rows not
+// imported are listed). run does not print the error again.
+func endRun(con *console, err error, sum *importer.Summary, o runOptions) error {
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, errRowErrors) {
+		con.event(slog.LevelError, "run failed", "importer: "+err.Error(), slog.String("err", err.Error()))
+	}
+	meaning := exitMeaning(code)
+	if code == ExitRowErrors && sum != nil {
 		meaning = "finished; some rows were not imported: " + rowsAdvice(sum, o)
 	}
-	fmt.Fprintf(w, "exit code %d: %s\n", sum.ExitCode, meaning)
+	con.event(slog.LevelInfo, "exit", fmt.Sprintf("exit code %d: %s", code, meaning),
+		slog.Int("exit_code", code), slog.String("meaning", meaning))
+	if err == nil {
+		return nil
+	}
+	return reportedError{err}
+}
+
+// outcomeWord is how the progress display names the end of a run.
+func outcomeWord(err error) string {
+	switch exitCode(err) {
+	case ExitOK, ExitRowErrors:
+		return "done"
+	case ExitInterrupted:
+		return "interrupted"
+	}
+	return "stopped"
 }
 
 // reportAdvice says what to do with the failure report's rows: invalid and

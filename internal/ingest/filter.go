@@ -68,6 +68,7 @@ type recordFilter struct {
 	headerCells int    // cells in the header
 	namedCells  int    // cells up to the header's last non-empty name
 	line        int    // physical lines consumed
+	rows        int    // records queued after the header: the rows
 	skipped     Skipped
 
 	rec []byte // the record being assembled
@@ -147,9 +148,11 @@ func (f *recordFilter) next() error {
 func (f *recordFilter) decide(start, cells int) {
 	body := trimEOL(f.rec)
 	bodyNoBOM := bytes.TrimPrefix(body, bomUTF8)
+	row := true // the record is a row (not the header, not an empty line)
 	switch {
 	case len(body) == 0: // an empty line: the CSV reader skips it too
 		f.skipped.Blank++
+		row = false
 	case isSepLine(bodyNoBOM):
 		f.skipped.Hint++
 		f.blank()
@@ -164,6 +167,7 @@ func (f *recordFilter) decide(start, cells int) {
 		f.blank()
 		return
 	case f.header == nil:
+		row = false
 		f.header = bytes.Clone(bodyNoBOM)
 		f.headerCells = cells
 		f.namedCells = namedCells(f.header, f.comma)
@@ -185,6 +189,9 @@ func (f *recordFilter) decide(start, cells int) {
 		eol := bytes.Clone(f.rec[len(body):])
 		f.rec = append(f.rec[:len(body)], bytes.Repeat([]byte{f.comma}, f.headerCells-cells)...)
 		f.rec = append(f.rec, eol...)
+	}
+	if row {
+		f.rows++
 	}
 	f.out, f.rec = f.rec, f.out[:0]
 }

@@ -19,9 +19,13 @@ import (
 // not to have changed since it was opened (see ChangedError).
 type Input struct {
 	*Reader
-	// TotalLines is the number of lines after the header, for a progress
-	// total; -1 when unknown (standard input, a workbook).
+	// TotalLines is the number of rows after the header, counted as the
+	// reader counts them (blank lines, title lines and repeated headers
+	// are not rows), for a progress total; -1 when unknown (standard
+	// input, a workbook, a record too long to read).
 	TotalLines int64
+
+	scanTitles int // title lines the scan found above the header
 
 	path    string
 	file    *os.File
@@ -144,6 +148,11 @@ func Open(ctx context.Context, path string, opts Options) (*Input, error) {
 		return nil, err
 	}
 	in.Reader = r
+	if in.TotalLines >= 0 {
+		// The reader decides the title lines from the decoded text; the
+		// scan guessed them from the bytes.
+		in.TotalLines = max(in.TotalLines+int64(in.scanTitles-r.Skipped().Title), 0)
+	}
 	return in, nil
 }
 

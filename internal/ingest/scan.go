@@ -9,11 +9,17 @@ import (
 	"fmt"
 	"io"
 
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+
 	"github.com/p100/p100-importer/internal/charset"
 )
 
-// scan reads the whole file once: it counts the lines and, unless the
-// character set is given or marked, decides it from the whole content.
+// scan reads the whole file once: it counts the rows the way the reader
+// will (records, not lines: blank lines, lines of empty cells, Excel's sep=
+// line, title lines and repeated headers are not rows, and a quoted field
+// may hold line breaks) and, unless the character set is given or marked,
+// decides it from the whole content.
 func (in *Input) scan(ctx context.Context, format Format, opts *Options) error {
 	var src io.Reader = bufio.NewReaderSize(in.file, 256<<10)
 	if format == FormatGzip {
@@ -23,57 +29,93 @@ func (in *Input) scan(ctx context.Context, format Format, opts *Options) error {
 		}
 		src = zr
 	}
-	var det *charset.Detector
-	detect := (opts.Encoding == "" || opts.Encoding == "auto") && format != FormatUTF16LE && format != FormatUTF16BE
-	buf := make([]byte, 256<<10)
-	var lf, cr int64
-	var last byte = '\n'
-	first := true
+	sink := &scanSink{ctx: ctx,
+		detect: (opts.Encoding == "" || opts.Encoding == "auto") && format != FormatUTF16LE && format != FormatUTF16BE}
+	raw := bufio.NewReaderSize(io.TeeReader(src, sink), 256<<10)
+	head, err := raw.Peek(8)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	// The structure of a record (line breaks, quotes, delimiters) is ASCII,
+	// the same bytes in UTF-8 and in every 8-bit character set; UTF-16 is
+	// decoded first.
+	var text io.Reader = raw
+	switch {
+	case bytes.HasPrefix(head, bomUTF16LE) || bytes.HasPrefix(head, bomUTF16BE):
+		text = transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+	case format == FormatUTF16LE:
+		text = transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder())
+	case format == FormatUTF16BE:
+		text = transform.NewReader(raw, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder())
+	}
+	tb := bufio.NewReaderSize(text, 64<<10)
+	th, err := tb.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return err
+	}
+	if _, crOnly := lineBreaks(th); crOnly {
+		tb = bufio.NewReaderSize(crToLF{tb}, 64<<10)
+		th, _ = tb.Peek(64 << 10)
+	}
+	guess := guessDialect(th, byte(opts.Comma), newHeaderMatcher(opts.Mapping))
+	f := newRecordFilter(tb, guess.comma, guess.titles)
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := io.ReadFull(src, buf)
-		chunk := buf[:n]
-		if first && n > 0 {
-			first = false
-			if bytes.HasPrefix(chunk, bomUTF8) || bytes.HasPrefix(chunk, bomUTF16LE) || bytes.HasPrefix(chunk, bomUTF16BE) {
-				detect = false // the byte-order mark decides
-			}
-			if detect {
-				det = charset.NewDetector()
-			}
-		}
-		if n > 0 {
-			lf += int64(bytes.Count(chunk, []byte{'\n'}))
-			cr += int64(bytes.Count(chunk, []byte{'\r'}))
-			last = chunk[n-1]
-			if det != nil {
-				det.Write(chunk)
-			}
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err := f.next()
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var tooLong *RecordTooLongError
+			if !errors.As(err, &tooLong) {
+				return err
+			}
+			// The reader stops at that record and says so: the total
+			// stays unknown; the rest still goes to the detector.
+			if _, err := io.Copy(io.Discard, raw); err != nil {
+				return err
+			}
+			f.rows = -1
+			break
 		}
 	}
-	lines := lf
-	if lf == 0 {
-		lines = cr // old-Mac line breaks
+	if f.rows >= 0 {
+		in.TotalLines = int64(f.rows)
+		in.scanTitles = guess.titles
+		opts.ExpectedRows = f.rows
 	}
-	if last != '\n' && last != '\r' {
-		lines++
-	}
-	if format != FormatUTF16LE && format != FormatUTF16BE {
-		in.TotalLines = max(lines-1, 0)
-		opts.ExpectedRows = int(in.TotalLines)
-	}
-	if det != nil {
-		res := det.Result()
+	if sink.det != nil {
+		res := sink.det.Result()
 		res.How += "; the whole file was read"
 		opts.detected = &res
 	}
 	return nil
+}
+
+// scanSink sees every byte scan reads: it gives up when ctx ends, and feeds
+// the character-set detector unless a byte-order mark decides.
+type scanSink struct {
+	ctx    context.Context
+	detect bool
+	first  bool // the first bytes were seen
+	det    *charset.Detector
+}
+
+func (s *scanSink) Write(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if !s.first && len(p) > 0 {
+		s.first = true
+		bom := bytes.HasPrefix(p, bomUTF8) || bytes.HasPrefix(p, bomUTF16LE) || bytes.HasPrefix(p, bomUTF16BE)
+		if s.detect && !bom {
+			s.det = charset.NewDetector()
+		}
+	}
+	if s.det != nil {
+		s.det.Write(p)
+	}
+	return len(p), nil
 }
