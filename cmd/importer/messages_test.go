@@ -44,10 +44,12 @@ func TestWrongKeyMessage(t *testing.T) {
 	not = append(not, "NETWORK")
 	sum := readSummary(t, filepath.Join(dir, "summary.json"))
 	checkSays(t, "the summary's exit_reason", sum.ExitReason, want, not)
-	last := lastLine(r.stderr)
-	checkSays(t, "the last line", last, want, not)
-	if !strings.HasPrefix(last, "importer: the API refused the key") {
-		t.Errorf("the last line is %q, want the reason", last)
+	// The last line is the exit code; the reason is the line above it.
+	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+	last, reason := lines[len(lines)-1], lines[max(len(lines)-2, 0)]
+	checkSays(t, "the line before the last", reason, want, not)
+	if !strings.Contains(reason, "importer: the API refused the key") || !strings.Contains(last, "exit code 3: stopped early, for the reason above") {
+		t.Errorf("the last lines are %q and %q, want the reason then the exit code", reason, last)
 	}
 	checkSays(t, "stderr", r.stderr, nil, []string{"NETWORK: aborted", "last error: p100: NETWORK"})
 }
@@ -189,7 +191,4 @@ func TestFailureAdvice(t *testing.T) {
 	})
 }
 
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return lines[len(lines)-1]
-}
+

@@ -434,7 +434,7 @@ func exitMeaning(code int) string {
 	case ExitUsage:
 		return "usage, configuration or input error"
 	case ExitAborted:
-		return "stopped early, for the reason below; the checkpoint keeps what was done: rerun once it is dealt with"
+		return "stopped early, for the reason above; the checkpoint keeps what was done: rerun once it is dealt with"
 	case ExitInterrupted:
 		return "interrupted; safe to rerun with the same checkpoint"
 	}
