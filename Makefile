@@ -63,7 +63,7 @@ dist:
 	@set -e; for p in $(PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
 	  out=$(DIST)/importer-$(VERSION)-$$os-$$arch$$ext; echo "dist: $$out"; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $$out ./cmd/importer; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS) -w" -o $$out ./cmd/importer; \
 	done
 	cd $(DIST) && sha256sum importer-* > SHA256SUMS
 	@echo "dist: $(DIST)/SHA256SUMS (check: cd $(DIST) && sha256sum -c SHA256SUMS)"
