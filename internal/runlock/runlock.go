@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -63,9 +62,9 @@ func Acquire(path, command string, now time.Time) (*Lock, error) {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
 	prev := readHolder(f)
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			h := Holder{}
 			if prev != nil {
 				h = *prev
@@ -135,10 +134,10 @@ func AcquireCheckpoint(dbPath, command string, now time.Time) (*Lock, error) {
 		l.Release()
 		return nil, fmt.Errorf("open checkpoint %s: %w", real, err)
 	}
-	if err := syscall.Flock(int(db.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(db); err != nil {
 		db.Close()
 		l.Release()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			return nil, &HeldError{Path: real, Holder: Holder{}}
 		}
 		return nil, fmt.Errorf("lock checkpoint %s: %w", real, err)
