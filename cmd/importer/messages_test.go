@@ -190,5 +190,3 @@ func TestFailureAdvice(t *testing.T) {
 			"the 2 failed on transient errors are sent again by any rerun"}, nil)
 	})
 }
-
-
