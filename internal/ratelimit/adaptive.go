@@ -136,7 +136,7 @@ func (c *Controller) Answer(now time.Time, throttled bool) float64 {
 		c.bad[windowBuckets-1]++
 		if c.headers {
 			// The headers promised more than the API gave: trust them less.
-			c.trust = math.Max(c.trust*0.95, 0.5)
+			c.trust = math.Max(c.trust*0.99, 0.5)
 			c.rate = c.clamp(c.cfg.Share * c.trust * c.limit)
 			return c.rate
 		}
@@ -253,7 +253,9 @@ func (c *Controller) PauseAdvised(now time.Time) bool {
 // HeaderTrust is the share of a limit announced in headers that the
 // controller paces at: the margin absorbs the jitter between the client's
 // pacing and the API's count. Each 429 met despite the headers lowers it
-// by a twentieth, down to a half.
+// by a hundredth, down to a half (one 429 a run, from jitter at a
+// window's edge, costs 1%; an API whose headers overstate its limit
+// is followed down within some 70 429s).
 const HeaderTrust = 0.99
 
 // FromQuota paces to what the API's rate-limit headers say (see
@@ -283,30 +285,41 @@ func (c *Controller) FromQuota(now time.Time, q Quota, inFlight int) (rate float
 	c.rate = c.clamp(c.cfg.Share * c.trust * perSecond)
 	c.phase = Holding
 	c.lastChange = now
-	return c.rate, c.quotaSpent(now, q, inFlight)
+	return c.rate, c.quotaSpent(now, q, perSecond, inFlight)
 }
 
 // quotaSpent returns when requests may go on if the quota has nothing left
 // for another one, counting those in flight (sent after the answer that
-// told it); zero otherwise. A quota counted per window ends when the
-// window does: its start is seen as the answer whose remaining went up, a
-// closer estimate than the reset header's whole seconds.
-func (c *Controller) quotaSpent(now time.Time, q Quota, inFlight int) time.Time {
+// told it); zero otherwise. How long depends on the kind of quota, told by
+// how remaining moves: a fixed window's jumps back up by most of the limit
+// when the window starts again, and ends when the window does (its start
+// seen as that answer: closer than the reset header's whole seconds); a
+// token bucket's creeps up token by token, and has room again as soon as
+// the missing tokens are back, at perSecond.
+func (c *Controller) quotaSpent(now time.Time, q Quota, perSecond float64, inFlight int) time.Time {
 	if q.Remaining < 0 {
 		return time.Time{}
 	}
-	if q.Remaining > c.lastRemaining || c.windowStart.IsZero() {
+	if q.Limit > 0 && q.Remaining-c.lastRemaining > q.Limit/2 {
 		c.windowStart = now
 	}
 	c.lastRemaining = q.Remaining
-	if q.Remaining-float64(max(inFlight-1, 0)) > 0 {
+	missing := float64(max(inFlight-1, 0)) - q.Remaining + 1
+	if missing <= 0 {
 		return time.Time{}
 	}
-	end := now.Add(q.Reset)
-	if q.Window > 0 {
-		if est := c.windowStart.Add(q.Window); est.After(now) && (q.Reset == 0 || est.Before(end)) {
+	end := now.Add(time.Duration(missing / perSecond * float64(time.Second)))
+	if !c.windowStart.IsZero() {
+		window := q.Window
+		if window <= 0 {
+			window = c.longestReset
+		}
+		end = now.Add(q.Reset)
+		if est := c.windowStart.Add(window); window > 0 && est.After(now) && (q.Reset == 0 || est.Before(end)) {
 			end = est
 		}
+	} else if q.Reset > 0 && now.Add(q.Reset).Before(end) {
+		end = now.Add(q.Reset)
 	}
 	if !end.After(now) {
 		return time.Time{}

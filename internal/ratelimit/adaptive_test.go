@@ -221,8 +221,19 @@ func TestFromQuota(t *testing.T) {
 	}{
 		{"policy: limit per window", 1, []ratelimit.Quota{{Limit: 400, Window: time.Second, Remaining: 200, Reset: time.Second}}, 5, 400 * trust, 0},
 		{"with a share", 0.5, []ratelimit.Quota{{Limit: 100, Window: 10 * time.Second, Remaining: -1}}, 1, 5 * trust, 0},
-		{"spent: wait for the reset", 1, []ratelimit.Quota{{Limit: 100, Window: time.Minute, Remaining: 0, Reset: 20 * time.Second}}, 1, 100.0 / 60 * trust, 20 * time.Second},
-		{"the requests in flight spend what is left", 1, []ratelimit.Quota{{Limit: 10, Window: time.Second, Remaining: 3, Reset: time.Second}}, 4, 10 * trust, time.Second},
+		// A window (remaining came back up by most of the limit): spent, it
+		// waits for the window's end.
+		{"window spent: wait for the reset", 1, []ratelimit.Quota{
+			{Limit: 100, Window: time.Minute, Remaining: 99, Reset: time.Minute},
+			{Limit: 100, Window: time.Minute, Remaining: 0, Reset: 20 * time.Second}}, 1, 100.0 / 60 * trust, 20 * time.Second},
+		{"the requests in flight spend what is left", 1, []ratelimit.Quota{
+			{Limit: 10, Window: time.Second, Remaining: 9, Reset: time.Second},
+			{Limit: 10, Window: time.Second, Remaining: 3, Reset: time.Second}}, 4, 10 * trust, time.Second},
+		// A token bucket (remaining never jumped): only until the missing
+		// tokens are back, not the whole rounded-up reset.
+		{"bucket spent: wait for the missing tokens", 1, []ratelimit.Quota{
+			{Limit: 150, Window: time.Second, Remaining: 2, Reset: time.Second},
+			{Limit: 150, Window: time.Second, Remaining: 0, Reset: time.Second}}, 3, 150 * trust, 20 * time.Millisecond},
 		{"enough left for those in flight", 1, []ratelimit.Quota{{Limit: 10, Window: time.Second, Remaining: 4, Reset: time.Second}}, 4, 10 * trust, 0},
 		// X-RateLimit-* say no window: the longest reset seen is it.
 		{"window from the resets", 1, []ratelimit.Quota{
@@ -265,11 +276,11 @@ func TestFromQuota(t *testing.T) {
 			t.Errorf("rate moved to %v on good answers", c.Rate())
 		}
 		c.Answer(now.Add(101*time.Second), true)
-		if want := 100 * trust * 0.95; math.Abs(c.Rate()-want) > 1e-9 {
+		if want := 100 * trust * 0.99; math.Abs(c.Rate()-want) > 1e-9 {
 			t.Errorf("after a 429: rate %v, want %v", c.Rate(), want)
 		}
 		c.FromQuota(now.Add(102*time.Second), ratelimit.Quota{Limit: 100, Window: time.Second, Remaining: -1}, 1)
-		if want := 100 * trust * 0.95; math.Abs(c.Rate()-want) > 1e-9 {
+		if want := 100 * trust * 0.99; math.Abs(c.Rate()-want) > 1e-9 {
 			t.Errorf("the next headers forgot the 429: rate %v, want %v", c.Rate(), want)
 		}
 	})
