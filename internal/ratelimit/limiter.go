@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"sync"
@@ -86,7 +87,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if err := l.waitPause(ctx); err != nil {
 			return err
 		}
-		if err := l.bucket.Wait(ctx); err != nil {
+		if err := l.waitToken(ctx); err != nil {
 			return err
 		}
 		// A pause that began while the token was awaited (a 429, a spent
@@ -96,6 +97,47 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		l.mu.Unlock()
 		if !paused {
 			l.granted.Add(1)
+			return nil
+		}
+	}
+}
+
+// maxTokenWait is the longest a waiter commits to a token's reservation.
+// Further out, it gives the reservation back and looks again after this
+// long: a rate raised meanwhile (the adaptive climb, the way back up after
+// a cut) then speeds up every waiter, where rate.Limiter's own Wait would
+// keep each sleeping to the time its token was due at the old rate (64
+// workers at 4 requests a second: 16 s).
+const maxTokenWait = 50 * time.Millisecond
+
+// waitToken takes a token of the bucket, or returns ctx's error.
+func (l *Limiter) waitToken(ctx context.Context) error {
+	for {
+		now := time.Now()
+		res := l.bucket.ReserveN(now, 1)
+		if !res.OK() {
+			return fmt.Errorf("ratelimit: a burst below one request")
+		}
+		d := res.DelayFrom(now)
+		if d <= 0 {
+			return nil
+		}
+		committed := d <= maxTokenWait
+		if !committed {
+			res.CancelAt(now)
+			d = maxTokenWait
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if committed {
+				res.Cancel()
+			}
+			return ctx.Err()
+		case <-t.C:
+		}
+		if committed {
 			return nil
 		}
 	}
