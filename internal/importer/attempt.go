@@ -58,12 +58,20 @@ func (r *run) retry(call func(ctx context.Context) error) tried {
 			return tried{attempts: attempt, err: apiErr}
 		}
 		retryAfter, hasRetryAfter := ratelimit.ParseRetryAfter(apiErr.RetryAfter, r.cfg.Now())
-		if hasRetryAfter && !r.pause(apiErr.Status, retryAfter) {
-			return tried{attempts: attempt, err: apiErr} // too long a pause: the run stopped
+		if hasRetryAfter && retryAfter > r.cfg.MaxPause {
+			r.tooLongPause(apiErr.Status, retryAfter)
+			return tried{attempts: attempt, err: apiErr} // the run stopped
 		}
 		if apiErr.Status == 429 {
-			r.cfg.Limiter.Throttled(retryAfter)
+			// The limiter decides whether everybody waits (--rate auto
+			// may only slow down): the pause is told only when it does.
+			if until := r.cfg.Limiter.Throttled(retryAfter); !until.IsZero() {
+				r.pause(apiErr.Status, until)
+			}
 		} else {
+			if hasRetryAfter {
+				r.pause(apiErr.Status, r.cfg.Now().Add(retryAfter))
+			}
 			r.cfg.Limiter.Succeeded()
 		}
 		if r.stopped() || attempt >= r.cfg.MaxAttempts {
@@ -79,25 +87,24 @@ func (r *run) retry(call func(ctx context.Context) error) tried {
 	}
 }
 
-// pause handles a pause the API asks for: one longer than MaxPause stops
-// the run (false); any other is told to OnPause once, when it ends later
-// than the pause before.
-func (r *run) pause(status int, d time.Duration) bool {
-	now := r.cfg.Now()
-	until := now.Add(d)
-	if d > r.cfg.MaxPause {
-		r.stop(&PauseError{Status: status, RetryAfter: d, Until: until, Max: r.cfg.MaxPause})
-		return false
-	}
-	r.timeline.pause(now, until)
+// tooLongPause stops the run: the API asked for a pause longer than
+// MaxPause.
+func (r *run) tooLongPause(status int, d time.Duration) {
+	r.stop(&PauseError{Status: status, RetryAfter: d, Until: r.cfg.Now().Add(d), Max: r.cfg.MaxPause})
+}
+
+// pause records a pause until until and tells OnPause once, when it ends
+// later than the pause before.
+func (r *run) pause(status int, until time.Time) {
+	r.timeline.pause(r.cfg.Now(), until)
 	for {
 		prev := r.pausedUntil.Load()
 		if until.UnixMilli() <= prev+1000 {
-			return true // within a second of the pause already told
+			return // within a second of the pause already told
 		}
 		if r.pausedUntil.CompareAndSwap(prev, until.UnixMilli()) {
 			r.cfg.OnPause(until, status)
-			return true
+			return
 		}
 	}
 }

@@ -33,7 +33,9 @@ type Ledger interface {
 // Limiter paces every request of the run.
 type Limiter interface {
 	Wait(ctx context.Context) error
-	Throttled(retryAfter time.Duration)
+	// Throttled is told of a 429; it returns when every request may go
+	// on again if it paused them all, zero otherwise.
+	Throttled(retryAfter time.Duration) (pausedUntil time.Time)
 	Succeeded()
 	Stats() ratelimit.Stats
 }

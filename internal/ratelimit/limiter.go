@@ -165,8 +165,10 @@ func (l *Limiter) waitPause(ctx context.Context) error {
 // Throttled tells the limiter the API answered 429. Every worker pauses for
 // retryAfter (DefaultPause when it is zero or negative) and, for a finite
 // target, the rate is cut by DecreaseFactor down to the floor, once per
-// episode: 429s arriving during the pause only extend it.
-func (l *Limiter) Throttled(retryAfter time.Duration) {
+// episode: 429s arriving during the pause only extend it. It returns the
+// end of the pause, or zero when it did not pause (Auto, see
+// Controller.PauseAdvised).
+func (l *Limiter) Throttled(retryAfter time.Duration) (pausedUntil time.Time) {
 	if retryAfter <= 0 {
 		retryAfter = DefaultPause
 	}
@@ -182,7 +184,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 		// every 429 of a token bucket would waste a second of the limit.
 		l.setRate(l.ctl.Answer(now, true))
 		if !l.ctl.PauseAdvised(now) {
-			return
+			return time.Time{}
 		}
 	}
 	// The 429s of one episode (the requests that were in flight together)
@@ -201,6 +203,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	if l.ctl == nil && l.target > 0 && !episode {
 		l.setRate(Decrease(l.current, l.floor))
 	}
+	return l.notBefore
 }
 
 // Succeeded tells the limiter a response was not throttled. After about a
