@@ -225,6 +225,12 @@ func (o *Options) defaults() {
 	if o.MaxPause <= 0 {
 		o.MaxPause = DefaultMaxPause
 	}
+	if o.Rate > 0 {
+		// A rate given is a ceiling ("never above"): the adaptive
+		// controller starts at it, holds it while the API takes it, and
+		// finds the API's limit below it when the API answers 429.
+		o.RateAuto = true
+	}
 	rate := o.Rate
 	if o.RateAuto && rate == 0 {
 		rate = -1 // unknown

@@ -43,8 +43,8 @@ type Options struct {
 
 	Checkpoint string
 	Client     p100.Config // MaxConns is set from Workers
-	Rate       float64     // requests per second; 0: no limit
-	RateAuto   bool        // find the API's limit (Rate, when set, is then a ceiling)
+	Rate       float64     // requests per second, never above (a ceiling: the run finds a lower limit on 429s); 0: no limit, or with RateAuto none known
+	RateAuto   bool        // find the API's limit from a low start (set by Run whenever Rate > 0, which then starts at Rate)
 	RateShare  float64     // with RateAuto: the share of the limit found to use; 0 means 1
 	Burst      int
 	Workers    int // 0: AutoWorkers(Rate)

@@ -60,18 +60,23 @@ type Controller struct {
 	phase Phase
 	limit float64 // the limit found (an upper bound seen as 429s); 0: none yet
 
-	lastChange    time.Time // the last change of rate
-	lastCut       time.Time // the last cut on a 429
-	hi            float64   // the rate that met the last 429
-	lastHi        float64   // hi, while the climb it ended is the current one
-	hold          time.Duration
-	cleanSteps    int           // creeps in a row without a 429
-	headers       bool          // paced by the API's rate-limit headers
-	trust         float64       // with headers: the share of their limit used
-	longestReset  time.Duration // with headers without a window
-	quota         Quota         // with headers: the last one
-	windowStart   time.Time     // with headers: when the quota's window seemed to start
-	lastRemaining float64       // with headers: the last remaining told
+	started        time.Time // when the controller was made
+	lastChange     time.Time // the last change of rate
+	lastCut        time.Time // the last cut on a 429
+	hi             float64   // the rate that met the last 429
+	lastHi         float64   // hi, while the climb it ended is the current one
+	hold           time.Duration
+	cleanSteps     int           // creeps in a row without a 429
+	headers        bool          // paced by the API's rate-limit headers
+	trickling      bool          // a quota spent: a trickle until it is back (Spent)
+	resumeRate     float64       // the rate after the trickle
+	spentAt        time.Time     // the last spent quota
+	goodSinceSpent int64         // good answers since spentAt
+	trust          float64       // with headers: the share of their limit used
+	longestReset   time.Duration // with headers without a window
+	quota          Quota         // with headers: the last one
+	windowStart    time.Time     // with headers: when the quota's window seemed to start
+	lastRemaining  float64       // with headers: the last remaining told
 
 	good      [windowBuckets]int // good answers per bucket
 	bad       [windowBuckets]int // 429s per bucket
@@ -94,7 +99,7 @@ func NewController(cfg ControllerConfig, now time.Time) *Controller {
 			cfg.Start = cfg.Max // a rate the user knows: no climb
 		}
 	}
-	c := &Controller{cfg: cfg, phase: Probing, lastChange: now, hold: MinHold, goodStart: now.Truncate(bucketWidth)}
+	c := &Controller{cfg: cfg, phase: Probing, started: now, lastChange: now, hold: MinHold, goodStart: now.Truncate(bucketWidth)}
 	c.rate = c.clamp(cfg.Start)
 	if cfg.Max > 0 && c.rate >= cfg.Max {
 		c.phase = Holding
@@ -140,10 +145,20 @@ func (c *Controller) Answer(now time.Time, throttled bool) float64 {
 			c.rate = c.clamp(c.cfg.Share * c.trust * c.limit)
 			return c.rate
 		}
-		c.onThrottled(now)
+		if !c.trickling {
+			c.onThrottled(now)
+		}
 		return c.rate
 	}
 	c.countGood(now)
+	c.goodSinceSpent++
+	if c.trickling {
+		// The quota is back (a fixed window started again, a bucket has
+		// tokens): on at just under the limit found.
+		c.trickling = false
+		c.rate, c.phase, c.lastChange = c.resumeRate, Holding, now
+		return c.rate
+	}
 	if !c.headers {
 		c.onGood(now)
 	}
@@ -248,6 +263,62 @@ func (c *Controller) PauseAdvised(now time.Time) bool {
 		bad += c.bad[i]
 	}
 	return bad > 2 && bad > good
+}
+
+// MaxTrickle is the longest Retry-After a spent quota is met with a
+// trickle rather than a pause (see Spent).
+const MaxTrickle = 2 * time.Second
+
+// trickleShare is the share of the limit found sent while trickling.
+const trickleShare = 0.1
+
+// Spent tells the controller of a 429 asking to wait retryAfter, and
+// reports whether every request should pause that long. Only when the
+// quota is spent (PauseAdvised) does a 429 call for more than the cut: then
+// the limit is estimated again — the good answers since the last spent
+// quota over the time since, when that is recent (a fixed window spent
+// each time: exactly its limit), else the good answers of the last second —
+// and, for a short Retry-After, the controller trickles (a tenth of the
+// estimate) until the first good answer says the quota is back, and goes
+// on from there at just under the estimate. A Retry-After rounded up to
+// whole seconds would waste most of a one-second window; a long one
+// (above MaxTrickle) is waited out.
+func (c *Controller) Spent(now time.Time, retryAfter time.Duration) (pause bool) {
+	if c.headers || !c.PauseAdvised(now) {
+		return false
+	}
+	if c.trickling {
+		return false
+	}
+	// The good answers of the last second, or since the start if that is
+	// more recent.
+	n := windowBuckets
+	if span := now.Sub(c.started); span < windowBuckets*bucketWidth {
+		n = max(int((span+bucketWidth-1)/bucketWidth), 1)
+	}
+	est := c.acceptedOver(now, n)
+	switch since := now.Sub(c.spentAt); {
+	case c.spentAt.IsZero() || since >= 5*time.Second:
+	case since < cutGap:
+		est = c.limit // the same spent quota, told by a late answer: no new evidence
+	case c.goodSinceSpent > 0:
+		est = float64(c.goodSinceSpent) / since.Seconds()
+	}
+	c.spentAt, c.goodSinceSpent = now, 0
+	if est <= 0 {
+		return true
+	}
+	c.limit, c.hi, c.lastHi = est, est, est
+	c.lastCut, c.lastChange, c.cleanSteps = now, now, 0
+	c.hold = MaxHold
+	c.resumeRate = c.clamp(HoldFactor * c.cfg.Share * est)
+	if retryAfter > MaxTrickle {
+		c.rate, c.phase = c.resumeRate, Holding
+		return true
+	}
+	c.trickling, c.phase = true, Paused
+	c.rate = c.clamp(trickleShare * est)
+	return false
 }
 
 // HeaderTrust is the share of a limit announced in headers that the

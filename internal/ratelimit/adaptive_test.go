@@ -48,13 +48,15 @@ func (w *window) allow(t time.Duration) bool {
 	return false
 }
 
-// pauseEnd is when an API's Retry-After sent at t ends: a fixed window's
-// next start, a second later for a token bucket (rounded up, as HTTP says).
+// pauseEnd is when an API's Retry-After sent at t ends: the wait until a
+// fixed window's next start, or a token bucket's next token, rounded up to
+// whole seconds as HTTP (and the sandbox) says it.
 func pauseEnd(a api, t time.Duration) time.Duration {
+	wait := time.Second
 	if w, ok := a.(*window); ok {
-		return (t/w.d + 1) * w.d
+		wait = (t/w.d+1)*w.d - t
 	}
-	return t + time.Second
+	return t + (wait+time.Second-1)/time.Second*time.Second
 }
 
 // simResult is what a simulated run achieved.
@@ -88,7 +90,7 @@ func simulate(t *testing.T, c *ratelimit.Controller, a api, latency time.Duratio
 			p := queue[0]
 			queue = queue[1:]
 			c.Answer(start.Add(p.at), !p.ok)
-			if !p.ok && c.PauseAdvised(start.Add(p.at)) {
+			if !p.ok && c.Spent(start.Add(p.at), pauseEnd(a, p.at)-p.at) {
 				now = max(now, pauseEnd(a, p.at)) // Retry-After, as the API would send it
 			}
 			if p.ok {
@@ -128,6 +130,10 @@ func TestAdaptiveFindsAndHoldsTheLimit(t *testing.T) {
 		// The user guessed high: --rate 1000 is only a ceiling. (Issue
 		// 13 asks 95%; the start at 1000 costs the rest.)
 		{"--rate 1000 against 150/s", ratelimit.ControllerConfig{Max: 1000}, &bucket{rate: constant(150), burst: 10, tokens: 10}, 0, 6000, 150, 0.93, 0.03, ratelimit.Holding},
+		// A fixed window of 400 per second, 50 ms away. (This model sends
+		// uniformly and aligns windows to zero: a bound against regressions;
+		// the figure of record, >= 90%, is make bench's against the sandbox.)
+		{"fixed window 400/1s", ratelimit.ControllerConfig{}, &window{n: 400, d: time.Second}, 50 * time.Millisecond, 12000, 400, 0.85, 0.04, ratelimit.Holding},
 		// A small key.
 		{"small key 20/s", ratelimit.ControllerConfig{}, &bucket{rate: constant(20), burst: 5, tokens: 5}, 20 * time.Millisecond, 1000, 20, 0.90, 0.02, ratelimit.Holding},
 		// A known limit given as --rate: no climb, no 429.
@@ -284,4 +290,52 @@ func TestFromQuota(t *testing.T) {
 			t.Errorf("the next headers forgot the 429: rate %v, want %v", c.Rate(), want)
 		}
 	})
+}
+
+// TestSpentQuota: a spent quota (most answers 429) is met by a trickle, not
+// a pause, when the Retry-After is short; the first good answer ends it at
+// just under the limit the good answers between two spent quotas measure.
+func TestSpentQuota(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	// The controller starts a second before the first answer, so that its
+	// window of the last second slides as the answers come.
+	at := func(ms int) time.Time { return t0.Add(time.Second + time.Duration(ms)*time.Millisecond) }
+	c := ratelimit.NewController(ratelimit.ControllerConfig{Start: 500}, t0)
+	// A window of 400 a second: 400 good answers in the first 800 ms, then 429s.
+	for i := range 400 {
+		c.Answer(at(2*i), false)
+	}
+	for i := range 40 { // then only 429s, for 200 ms
+		c.Answer(at(800+5*i), true)
+	}
+	if pause := c.Spent(at(1000), time.Second); pause {
+		t.Fatal("a one-second Retry-After paused everybody; want a trickle")
+	}
+	if c.Phase() != ratelimit.Paused || c.Rate() > 0.2*c.Limit() {
+		t.Errorf("spent: phase %s at %.1f/s (limit %.1f), want a trickle", c.Phase(), c.Rate(), c.Limit())
+	}
+	c.Answer(at(1001), false) // the next window opens
+	if c.Phase() != ratelimit.Holding || c.Rate() < 0.9*c.Limit() || c.Rate() > c.Limit() {
+		t.Errorf("quota back: phase %s at %.1f/s (limit %.1f), want holding just under it", c.Phase(), c.Rate(), c.Limit())
+	}
+	// The next window is spent too: 400 good answers since the last spent
+	// one, 1 s before: the limit is 400/s.
+	for i := range 399 {
+		c.Answer(at(1002+2*i), false)
+	}
+	for i := range 40 {
+		c.Answer(at(1800+5*i), true)
+	}
+	c.Spent(at(2000), time.Second)
+	if l := c.Limit(); l < 390 || l > 410 {
+		t.Errorf("limit from two spent windows %.1f, want 400", l)
+	}
+	// A long Retry-After is waited out.
+	c2 := ratelimit.NewController(ratelimit.ControllerConfig{Start: 100}, t0)
+	for i := range 20 {
+		c2.Answer(at(i), true)
+	}
+	if !c2.Spent(at(20), time.Minute) {
+		t.Error("a one-minute Retry-After on a spent quota did not pause")
+	}
 }

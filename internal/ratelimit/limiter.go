@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/http"
 	"sync"
@@ -102,43 +101,34 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// maxTokenWait is the longest a waiter commits to a token's reservation.
-// Further out, it gives the reservation back and looks again after this
-// long: a rate raised meanwhile (the adaptive climb, the way back up after
-// a cut) then speeds up every waiter, where rate.Limiter's own Wait would
-// keep each sleeping to the time its token was due at the old rate (64
-// workers at 4 requests a second: 16 s).
+// maxTokenWait is the longest a waiter sleeps before it looks at the
+// bucket again. A waiter takes a token only when one is there (AllowN),
+// never a reservation of one in the future: a rate raised meanwhile (the
+// adaptive climb, the way back up after a cut) then speeds every waiter
+// up, where rate.Limiter's own Wait keeps each asleep until the time its
+// token was due at the old rate (64 workers at 4 requests a second: 16 s);
+// and no reservation given back can leak tokens (CancelAt restores less
+// than it took once later reservations exist).
 const maxTokenWait = 50 * time.Millisecond
 
 // waitToken takes a token of the bucket, or returns ctx's error.
 func (l *Limiter) waitToken(ctx context.Context) error {
 	for {
 		now := time.Now()
-		res := l.bucket.ReserveN(now, 1)
-		if !res.OK() {
-			return fmt.Errorf("ratelimit: a burst below one request")
-		}
-		d := res.DelayFrom(now)
-		if d <= 0 {
+		if l.bucket.AllowN(now, 1) {
 			return nil
 		}
-		committed := d <= maxTokenWait
-		if !committed {
-			res.CancelAt(now)
-			d = maxTokenWait
+		d := maxTokenWait
+		if limit := float64(l.bucket.Limit()); limit > 0 {
+			missing := 1 - l.bucket.TokensAt(now)
+			d = min(d, max(time.Duration(missing/limit*float64(time.Second)), 100*time.Microsecond))
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			if committed {
-				res.Cancel()
-			}
 			return ctx.Err()
 		case <-t.C:
-		}
-		if committed {
-			return nil
 		}
 	}
 }
@@ -183,7 +173,9 @@ func (l *Limiter) Throttled(retryAfter time.Duration) (pausedUntil time.Time) {
 		// enough (see Controller.PauseAdvised): a rounded-up second after
 		// every 429 of a token bucket would waste a second of the limit.
 		l.setRate(l.ctl.Answer(now, true))
-		if !l.ctl.PauseAdvised(now) {
+		pause := l.ctl.Spent(now, retryAfter)
+		l.setRate(l.ctl.Rate())
+		if !pause {
 			return time.Time{}
 		}
 	}
