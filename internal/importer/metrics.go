@@ -33,6 +33,14 @@ func (sum *Summary) WritePrometheus(w io.Writer, lastSuccess time.Time) error {
 	fmt.Fprintf(&b, "p100_import_retries_total %d\n", sum.Retries)
 	metric("p100_import_throttled_total", "429 answers in the last run.", "gauge")
 	fmt.Fprintf(&b, "p100_import_throttled_total %d\n", sum.Throttled)
+	metric("p100_import_throttled_ratio", "429 answers over all requests in the last run.", "gauge")
+	fmt.Fprintf(&b, "p100_import_throttled_ratio %g\n", sum.ThrottledShare)
+	if sum.RateLimitFound > 0 {
+		metric("p100_import_rate_limit_found", "The API's rate limit (requests per second) the last run found, with --rate auto or a --rate ceiling.", "gauge")
+		fmt.Fprintf(&b, "p100_import_rate_limit_found %g\n", sum.RateLimitFound)
+		metric("p100_import_rate_at_limit_seconds", "Time the last run held just under the limit it found.", "gauge")
+		fmt.Fprintf(&b, "p100_import_rate_at_limit_seconds %g\n", sum.SecondsAtLimit)
+	}
 	metric("p100_import_run_duration_seconds", "Duration of the last run.", "gauge")
 	fmt.Fprintf(&b, "p100_import_run_duration_seconds %g\n", sum.DurationSeconds)
 	metric("p100_import_exit_code", "Exit code of the last run (0 ok, 1 rows not imported, 2 usage, 3 aborted by the API, 4 interrupted, 5 internal).", "gauge")

@@ -61,8 +61,12 @@ type Summary struct {
 	PausedSeconds     float64 `json:"paused_seconds"`      // time every worker waited on Retry-After
 	// With --rate auto: the API's limit as found (0 when no 429 was met)
 	// and the rate the run ended at, in requests per second.
-	RateLimitFound float64        `json:"rate_limit_found,omitempty"`
-	RateFinal      float64        `json:"rate_final,omitempty"`
+	RateLimitFound float64 `json:"rate_limit_found,omitempty"`
+	RateFinal      float64 `json:"rate_final,omitempty"`
+	// SecondsAtLimit is the time the adaptive limiter held just under the
+	// limit it found; ThrottledShare the 429s over all requests.
+	SecondsAtLimit float64        `json:"seconds_at_limit,omitempty"`
+	ThrottledShare float64        `json:"throttled_share"`
 	LatencyMS      Latency        `json:"latency_ms"`
 	ErrorCodes     map[string]int `json:"error_codes"` // rows not succeeded, by code
 
@@ -183,7 +187,8 @@ func (s *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "stopped at --limit %d: %d rows sent; rerun to carry on\n", s.Limit, s.Sent)
 	}
 	if s.RateLimitFound > 0 {
-		fmt.Fprintf(w, "rate: the API's limit found at %.1f/s; the run ended at %.1f/s\n", s.RateLimitFound, s.RateFinal)
+		fmt.Fprintf(w, "rate: the API's limit found at %.1f/s, held for %.0fs; the run ended at %.1f/s; 429s: %.2f%% of requests\n",
+			s.RateLimitFound, s.SecondsAtLimit, s.RateFinal, 100*s.ThrottledShare)
 	}
 	if s.LinesSkipped > 0 {
 		fmt.Fprintf(w, "lines skipped %d: blank, only empty cells, a repeated header or a title (not rows)\n", s.LinesSkipped)

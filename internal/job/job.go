@@ -166,6 +166,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	sum, runErr := imp.Run(ctx, src)
 	if st := limiter.Stats(); o.RateAuto {
 		sum.RateLimitFound, sum.RateFinal = round1(st.Limit), round1(st.Rate)
+		sum.SecondsAtLimit = round1(st.Holding.Seconds())
+	}
+	if sum.Requests > 0 {
+		sum.ThrottledShare = math.Round(float64(sum.Throttled)/float64(sum.Requests)*1e4) / 1e4
 	}
 	sum.LinesSkipped = src.SkippedLines()
 	sum.Repairs = repairCounts(src.Repairs())

@@ -50,6 +50,9 @@ type Limiter struct {
 	paused    time.Duration
 
 	granted, answered atomic.Int64 // requests let through, and answers told
+
+	holding    time.Duration // with Auto: time spent holding just under the limit
+	lastAnswer time.Time     // with Auto: the answer holding was last counted to
 }
 
 // New returns a Limiter for cfg.
@@ -172,6 +175,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) (pausedUntil time.Time) {
 		// accepted; the API's pause is waited out only when the cut is not
 		// enough (see Controller.PauseAdvised): a rounded-up second after
 		// every 429 of a token bucket would waste a second of the limit.
+		l.countHolding(now)
 		l.setRate(l.ctl.Answer(now, true))
 		pause := l.ctl.Spent(now, retryAfter)
 		l.setRate(l.ctl.Rate())
@@ -205,7 +209,9 @@ func (l *Limiter) Succeeded() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ctl != nil {
-		l.setRate(l.ctl.Answer(l.now(), false))
+		now := l.now()
+		l.countHolding(now)
+		l.setRate(l.ctl.Answer(now, false))
 		return
 	}
 	if l.target == 0 || l.current >= l.target {
@@ -215,6 +221,15 @@ func (l *Limiter) Succeeded() {
 	if float64(l.good) >= l.current {
 		l.setRate(Increase(l.current, l.target))
 	}
+}
+
+// countHolding adds the time since the last answer to the time holding,
+// when the controller was holding at a limit it found; l.mu must be held.
+func (l *Limiter) countHolding(now time.Time) {
+	if !l.lastAnswer.IsZero() && l.ctl.Phase() == Holding && l.ctl.Limit() > 0 && !now.Before(l.notBefore) {
+		l.holding += now.Sub(l.lastAnswer)
+	}
+	l.lastAnswer = now
 }
 
 // setRate changes the bucket's rate; l.mu must be held.
@@ -234,6 +249,7 @@ type Stats struct {
 	Rate      float64       // current rate; 0 means unlimited
 	Phase     Phase         // with Auto: probing, holding or paused; "" otherwise
 	Limit     float64       // with Auto: the API's limit as found; 0 when none was met
+	Holding   time.Duration // with Auto: time spent holding just under that limit
 }
 
 // Stats returns the limiter's counters.
@@ -242,7 +258,7 @@ func (l *Limiter) Stats() Stats {
 	defer l.mu.Unlock()
 	st := Stats{Throttled: l.throttled, Paused: l.paused, Rate: l.current}
 	if l.ctl != nil {
-		st.Phase, st.Limit = l.ctl.Phase(), l.ctl.Limit()
+		st.Phase, st.Limit, st.Holding = l.ctl.Phase(), l.ctl.Limit(), l.holding
 		if l.now().Before(l.notBefore) {
 			st.Phase = Paused
 		}

@@ -102,3 +102,28 @@ func TestUnlimitedOnlyPauses(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// TestHoldingTime: the time at the limit found counts while the adaptive
+// limiter holds there, and not before a limit is found.
+func TestHoldingTime(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	l := ratelimit.New(ratelimit.Config{Auto: true, Rate: 100, Burst: 1, Now: clock})
+	for range 3 { // holding at the ceiling, no limit found: not counted
+		now = now.Add(time.Second)
+		l.Succeeded()
+	}
+	if h := l.Stats().Holding; h != 0 {
+		t.Fatalf("holding %v before any limit was found", h)
+	}
+	now = now.Add(time.Second)
+	l.Throttled(time.Second) // a limit found: below 100/s
+	for range 4 {
+		now = now.Add(500 * time.Millisecond)
+		l.Succeeded()
+	}
+	st := l.Stats()
+	if st.Phase != ratelimit.Holding || st.Limit <= 0 || st.Holding != 2*time.Second {
+		t.Errorf("after 2 s at the limit found: %+v, want holding for 2s", st)
+	}
+}
