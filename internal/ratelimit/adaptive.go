@@ -60,23 +60,25 @@ type Controller struct {
 	phase Phase
 	limit float64 // the limit found (an upper bound seen as 429s); 0: none yet
 
-	started        time.Time // when the controller was made
-	lastChange     time.Time // the last change of rate
-	lastCut        time.Time // the last cut on a 429
-	hi             float64   // the rate that met the last 429
-	lastHi         float64   // hi, while the climb it ended is the current one
-	hold           time.Duration
-	cleanSteps     int           // creeps in a row without a 429
-	headers        bool          // paced by the API's rate-limit headers
-	trickling      bool          // a quota spent: a trickle until it is back (Spent)
-	resumeRate     float64       // the rate after the trickle
-	spentAt        time.Time     // the last spent quota
-	goodSinceSpent int64         // good answers since spentAt
-	trust          float64       // with headers: the share of their limit used
-	longestReset   time.Duration // with headers without a window
-	quota          Quota         // with headers: the last one
-	windowStart    time.Time     // with headers: when the quota's window seemed to start
-	lastRemaining  float64       // with headers: the last remaining told
+	started         time.Time // when the controller was made
+	lastChange      time.Time // the last change of rate
+	lastCut         time.Time // the last cut on a 429
+	hi              float64   // the rate that met the last 429
+	lastHi          float64   // hi, while the climb it ended is the current one
+	hold            time.Duration
+	cleanSteps      int           // creeps in a row without a 429
+	headers         bool          // paced by the API's rate-limit headers
+	trickling       bool          // a quota spent: a trickle until it is back (Spent)
+	resumeRate      float64       // the rate after the trickle
+	spentAt         time.Time     // the last spent quota
+	resumedAt       time.Time     // the end of the last trickle
+	goodSinceResume int64         // good answers since resumedAt
+	allowance       int64         // good answers from resumedAt to the spent quota after it
+	trust           float64       // with headers: the share of their limit used
+	longestReset    time.Duration // with headers without a window
+	quota           Quota         // with headers: the last one
+	windowStart     time.Time     // with headers: when the quota's window seemed to start
+	lastRemaining   float64       // with headers: the last remaining told
 
 	good      [windowBuckets]int // good answers per bucket
 	bad       [windowBuckets]int // 429s per bucket
@@ -151,12 +153,9 @@ func (c *Controller) Answer(now time.Time, throttled bool) float64 {
 		return c.rate
 	}
 	c.countGood(now)
-	c.goodSinceSpent++
+	c.goodSinceResume++
 	if c.trickling {
-		// The quota is back (a fixed window started again, a bucket has
-		// tokens): on at just under the limit found.
-		c.trickling = false
-		c.rate, c.phase, c.lastChange = c.resumeRate, Holding, now
+		c.resume(now)
 		return c.rate
 	}
 	if !c.headers {
@@ -171,6 +170,12 @@ func (c *Controller) Answer(now time.Time, throttled bool) float64 {
 func (c *Controller) onThrottled(now time.Time) {
 	if !c.lastCut.IsZero() && now.Sub(c.lastCut) < cutGap {
 		return // the same episode: requests already under way when the rate was cut
+	}
+	if !c.spentAt.IsZero() && now.Sub(c.spentAt) < windowBuckets*bucketWidth {
+		// Within a second of a spent quota the rate accepted counts the
+		// trickle: no measure to cut on. The quota, if spent again, is
+		// met by Spent.
+		return
 	}
 	hit := c.rate
 	// While part of the requests get 429s, what gets through is the limit:
@@ -275,12 +280,11 @@ const trickleShare = 0.1
 // Spent tells the controller of a 429 asking to wait retryAfter, and
 // reports whether every request should pause that long. Only when the
 // quota is spent (PauseAdvised) does a 429 call for more than the cut: then
-// the limit is estimated again — the good answers since the last spent
-// quota over the time since, when that is recent (a fixed window spent
-// each time: exactly its limit), else the good answers of the last second —
-// and, for a short Retry-After, the controller trickles (a tenth of the
-// estimate) until the first good answer says the quota is back, and goes
-// on from there at just under the estimate. A Retry-After rounded up to
+// the limit is estimated again from the good answers of the last second
+// (better, once a window was spent twice: see resume) and, for a short
+// Retry-After, the controller trickles (a tenth of the estimate) until the
+// first good answer says the quota is back, and goes on from there at just
+// under the estimate. A Retry-After rounded up to
 // whole seconds would waste most of a one-second window; a long one
 // (above MaxTrickle) is waited out.
 func (c *Controller) Spent(now time.Time, retryAfter time.Duration) (pause bool) {
@@ -297,14 +301,13 @@ func (c *Controller) Spent(now time.Time, retryAfter time.Duration) (pause bool)
 		n = max(int((span+bucketWidth-1)/bucketWidth), 1)
 	}
 	est := c.acceptedOver(now, n)
-	switch since := now.Sub(c.spentAt); {
-	case c.spentAt.IsZero() || since >= 5*time.Second:
-	case since < cutGap:
+	if !c.spentAt.IsZero() && now.Sub(c.spentAt) < cutGap && c.limit > 0 {
 		est = c.limit // the same spent quota, told by a late answer: no new evidence
-	case c.goodSinceSpent > 0:
-		est = float64(c.goodSinceSpent) / since.Seconds()
 	}
-	c.spentAt, c.goodSinceSpent = now, 0
+	c.spentAt = now
+	if !c.resumedAt.IsZero() {
+		c.allowance = c.goodSinceResume // what the quota let through since it was back
+	}
 	if est <= 0 {
 		return true
 	}
@@ -320,6 +323,29 @@ func (c *Controller) Spent(now time.Time, retryAfter time.Duration) (pause bool)
 	c.rate = c.clamp(trickleShare * est)
 	return false
 }
+
+// resume ends a trickle: the quota is back (a fixed window started again,
+// a bucket has tokens), on at just under the limit. When a quota was spent
+// between the last resume and this one, and that took one window's time,
+// the window's allowance is known (the good answers from that resume to
+// that spent quota) and its length (the time between the two resumes):
+// their ratio is the limit, exactly.
+func (c *Controller) resume(now time.Time) {
+	c.trickling = false
+	if w := now.Sub(c.resumedAt); !c.resumedAt.IsZero() && c.allowance > 0 && w >= 200*time.Millisecond && w < 5*time.Second {
+		est := float64(c.allowance) / w.Seconds()
+		c.limit, c.hi, c.lastHi = est, est, est
+		c.resumeRate = c.clamp(HoldFactor * c.cfg.Share * est)
+		c.hold = windowHolds * MaxHold // each climb above a window costs a spent window: climb seldom
+	}
+	c.resumedAt, c.goodSinceResume, c.allowance = now, 1, 0
+	c.rate, c.phase, c.lastChange = c.resumeRate, Holding, now
+}
+
+// windowHolds is how many MaxHold a controller holds against a fixed
+// window (its limit measured by resume) before it climbs to see whether
+// the limit rose.
+const windowHolds = 4
 
 // HeaderTrust is the share of a limit announced in headers that the
 // controller paces at: the margin absorbs the jitter between the client's

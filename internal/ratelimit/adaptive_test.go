@@ -120,10 +120,10 @@ func TestAdaptiveFindsAndHoldsTheLimit(t *testing.T) {
 		api       api
 		latency   time.Duration
 		rows      int
-		limit     float64 // the API's limit per second
-		minShare  float64 // of the limit, achieved
-		max429    float64 // share of requests
-		wantPhase ratelimit.Phase
+		limit     float64         // the API's limit per second
+		minShare  float64         // of the limit, achieved
+		max429    float64         // share of requests
+		wantPhase ratelimit.Phase // "": any (a run may end amid a climb)
 	}{
 		// The cases: a token bucket of 150/s, burst 10.
 		{"token bucket 150/s", ratelimit.ControllerConfig{}, &bucket{rate: constant(150), burst: 10, tokens: 10}, 0, 6000, 150, 0.95, 0.01, ratelimit.Holding},
@@ -133,7 +133,7 @@ func TestAdaptiveFindsAndHoldsTheLimit(t *testing.T) {
 		// A fixed window of 400 per second, 50 ms away. (This model sends
 		// uniformly and aligns windows to zero: a bound against regressions;
 		// the figure of record, >= 90%, is make bench's against the sandbox.)
-		{"fixed window 400/1s", ratelimit.ControllerConfig{}, &window{n: 400, d: time.Second}, 50 * time.Millisecond, 12000, 400, 0.85, 0.04, ratelimit.Holding},
+		{"fixed window 400/1s", ratelimit.ControllerConfig{}, &window{n: 400, d: time.Second}, 50 * time.Millisecond, 12000, 400, 0.88, 0.03, ""},
 		// A small key.
 		{"small key 20/s", ratelimit.ControllerConfig{}, &bucket{rate: constant(20), burst: 5, tokens: 5}, 20 * time.Millisecond, 1000, 20, 0.90, 0.02, ratelimit.Holding},
 		// A known limit given as --rate: no climb, no 429.
@@ -154,7 +154,7 @@ func TestAdaptiveFindsAndHoldsTheLimit(t *testing.T) {
 			if r.throttleShare() > tt.max429 {
 				t.Errorf("429s on %.2f%% of requests, want <= %.1f%%", 100*r.throttleShare(), 100*tt.max429)
 			}
-			if c.Phase() != tt.wantPhase {
+			if tt.wantPhase != "" && c.Phase() != tt.wantPhase {
 				t.Errorf("phase %s, want %s", c.Phase(), tt.wantPhase)
 			}
 		})
@@ -327,8 +327,12 @@ func TestSpentQuota(t *testing.T) {
 		c.Answer(at(1800+5*i), true)
 	}
 	c.Spent(at(2000), time.Second)
+	c.Answer(at(2001), false) // the third window opens: one window since the last
 	if l := c.Limit(); l < 390 || l > 410 {
-		t.Errorf("limit from two spent windows %.1f, want 400", l)
+		t.Errorf("limit from a window spent between two resumes %.1f, want 400", l)
+	}
+	if r := c.Rate(); r < 0.95*c.Limit() || r > c.Limit() {
+		t.Errorf("rate %.1f after the window's limit was measured at %.1f, want just under it", r, c.Limit())
 	}
 	// A long Retry-After is waited out.
 	c2 := ratelimit.NewController(ratelimit.ControllerConfig{Start: 100}, t0)
