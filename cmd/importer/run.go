@@ -61,8 +61,8 @@ func newRunFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.Checkpoint, "checkpoint", job.DefaultCheckpoint, "SQLite checkpoint `file`: the ledger of every row's outcome; reuse it to resume")
 	fs.StringVar(&o.BaseURL, "base-url", envOr("P100_BASE_URL", p100.StagingURL), "P100 API base `URL` (env P100_BASE_URL); production is "+p100.ProductionURL)
 	fs.StringVar(&o.APIKeyFile, "api-key-file", "", "read the API key from `file` (mode 0600) instead of the environment variable P100_API_KEY")
-	o.Rate = rateValue{n: job.DefaultRate}
-	fs.Var(&o.Rate, "rate", "requests per second over all workers, retries included; 0 means no limit; auto finds the API's limit and holds just under it (see the README)")
+	o.Rate = rateValue{auto: true}
+	fs.Var(&o.Rate, "rate", "auto (the default) finds the API's limit and holds just under it; a number N is a ceiling: requests per second over all workers, retries and lookups included, never above N (below it when the API answers 429); 0 means no limit at all (see the README)")
 	fs.Float64Var(&o.RateShare, "rate-share", 1, "with --rate auto: use at most this share (0 < F <= 1) of the limit found, leaving the rest to other traffic on the same key")
 	fs.IntVar(&o.Burst, "burst", job.DefaultBurst, "requests that may leave at once before --rate paces them")
 	fs.IntVar(&o.Workers, "workers", 0, "concurrent requests; 0 (auto) means --rate x 1s, between 8 and 64: enough for latencies up to 1s, or up to 64/rate s above 64/s (to sustain --rate R at latency L seconds you need R*L); 8 when --rate is 0")

@@ -15,7 +15,9 @@ import (
 
 // Defaults of a run's settings, as `importer run` documents them.
 const (
-	DefaultCheckpoint   = "p100-import.db"
+	DefaultCheckpoint = "p100-import.db"
+	// DefaultRate is the lookups per second of reconcile; a run's default
+	// is RateAuto.
 	DefaultRate         = 10
 	DefaultBurst        = 5
 	DefaultMaxAttempts  = 5

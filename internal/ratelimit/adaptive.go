@@ -301,7 +301,13 @@ func (c *Controller) Spent(now time.Time, retryAfter time.Duration) (pause bool)
 		n = max(int((span+bucketWidth-1)/bucketWidth), 1)
 	}
 	est := c.acceptedOver(now, n)
-	if !c.spentAt.IsZero() && now.Sub(c.spentAt) < cutGap && c.limit > 0 {
+	if since := now.Sub(c.resumedAt); !c.resumedAt.IsZero() && since >= 100*time.Millisecond && since < windowBuckets*bucketWidth {
+		// Spent again within a second of the last trickle: the last
+		// second mixes the trickle in; what got through since the resume
+		// is the better measure (a token bucket's limit; a fixed window's
+		// is measured at the next resume).
+		est = math.Min(est, float64(c.goodSinceResume)/since.Seconds())
+	} else if !c.spentAt.IsZero() && now.Sub(c.spentAt) < cutGap && c.limit > 0 {
 		est = c.limit // the same spent quota, told by a late answer: no new evidence
 	}
 	c.spentAt = now
@@ -329,10 +335,12 @@ func (c *Controller) Spent(now time.Time, retryAfter time.Duration) (pause bool)
 // between the last resume and this one, and that took one window's time,
 // the window's allowance is known (the good answers from that resume to
 // that spent quota) and its length (the time between the two resumes):
-// their ratio is the limit, exactly.
+// their ratio is the limit, exactly. (Windows of half a second or more:
+// an overloaded token bucket, spent again just after a resume, would
+// otherwise pass for a short window and be held at too long.)
 func (c *Controller) resume(now time.Time) {
 	c.trickling = false
-	if w := now.Sub(c.resumedAt); !c.resumedAt.IsZero() && c.allowance > 0 && w >= 200*time.Millisecond && w < 5*time.Second {
+	if w := now.Sub(c.resumedAt); !c.resumedAt.IsZero() && c.allowance > 0 && w >= 500*time.Millisecond && w < 5*time.Second {
 		est := float64(c.allowance) / w.Seconds()
 		c.limit, c.hi, c.lastHi = est, est, est
 		c.resumeRate = c.clamp(HoldFactor * c.cfg.Share * est)
