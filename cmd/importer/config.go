@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/p100/p100-importer/internal/validate"
+
 	"github.com/BurntSushi/toml"
 )
 
@@ -326,7 +328,7 @@ func suggestKey(fs *flag.FlagSet, name string) string {
 		if _, skip := commandLineOnly[f.Name]; skip || isNegation(f) {
 			return
 		}
-		if d := jobKeyDistance(strings.ToLower(name), f.Name); d < bestD {
+		if d := validate.EditDistance(strings.ToLower(name), f.Name); d < bestD {
 			best, bestD = f.Name, d
 		}
 	})
@@ -346,27 +348,6 @@ func suggestKey(fs *flag.FlagSet, name string) string {
 		}
 	}
 	return " (keys are the long names of the run flags: see importer run --help)"
-}
-
-// jobKeyDistance is the Levenshtein distance of two keys.
-func jobKeyDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // inputKeys reports whether name is one of the flags that say how to read
