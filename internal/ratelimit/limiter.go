@@ -164,7 +164,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // target, the rate is cut by DecreaseFactor down to the floor, once per
 // episode: 429s arriving during the pause only extend it. It returns the
 // end of the pause, or zero when it did not pause (Auto, see
-// Controller.PauseAdvised).
+// Controller.Spent).
 func (l *Limiter) Throttled(retryAfter time.Duration) (pausedUntil time.Time) {
 	if retryAfter <= 0 {
 		retryAfter = DefaultPause
@@ -176,11 +176,12 @@ func (l *Limiter) Throttled(retryAfter time.Duration) (pausedUntil time.Time) {
 	now := l.now()
 	if l.ctl != nil {
 		// The adaptive controller cuts the rate just under what the API
-		// accepted; the API's pause is waited out only when the cut is not
-		// enough (see Controller.PauseAdvised): a rounded-up second after
-		// every 429 of a token bucket would waste a second of the limit.
+		// accepted, and meets a spent quota with a trickle; the API's pause
+		// is waited out only when it is long (see Controller.Spent): a
+		// rounded-up second after every 429 would waste a second of the
+		// limit each time.
 		l.countHolding(now)
-		l.setRate(l.ctl.Answer(now, true))
+		l.ctl.Answer(now, true)
 		pause := l.ctl.Spent(now, retryAfter)
 		l.setRate(l.ctl.Rate())
 		if !pause {
